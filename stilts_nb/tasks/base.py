@@ -1,0 +1,187 @@
+"""What a task is, and how its raw examples are read from local files or the hub.
+
+A task file (rte.py, wic.py, ...) declares one `Task`: where the data lives, how a raw example
+becomes the text the tokenizer sees, labels, metric, and the authors' per-task settings. Reading,
+transforms and tokenization are generic and live here and beside.
+
+Raw examples are plain dicts with an ``id`` and an int ``label``; multiple-choice examples also
+carry ``endings`` (one string per choice), which is what the generic transforms act on.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..assets import data_dir as default_data_dir
+from ..errors import UserError
+
+SPLITS = ("train", "dev")
+# The authors' intermediate-task setting (lr 1e-5, batch 16, seed 42, warmup ratio 0.1).
+INTERMEDIATE = {"lr": 1e-5, "batch_size": 16, "seed": 42, "warmup_ratio": 0.1}
+
+# main file -> (raw examples, every file read); a reader finds companion label files itself
+Reader = Callable[[Path], tuple]
+Pair = tuple  # (text_a, text_b or None)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One official file layout of a dataset: the main file of each split, inside its folder."""
+
+    name: str                             # e.g. "superglue-jsonl"
+    files: dict                           # split -> path relative to the dataset folder
+    read: Reader
+    suffix: str                           # how an explicitly given main file of it ends
+
+    def paths(self, folder: Path) -> dict:
+        return {split: folder / rel for split, rel in self.files.items()}
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A Hugging Face hub copy: dataset id, config, split names, and a row -> raw example map."""
+
+    id: str
+    config: str | None
+    splits: dict                          # our split -> hub split
+    convert: Callable[[dict, int], dict]  # (row, index) -> raw example
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    kind: str                             # "classification" | "multiple_choice"
+    metric: str                           # "accuracy" | "mcc"
+    max_length: int
+    epochs: int
+    folder: str                           # sub-folder of the data dir, as in ../shared/data
+    layouts: tuple
+    # classification: (example, sep) -> (text_a, text_b); multiple choice: (example, ending, sep)
+    format: Callable
+    hub: Hub | None = None
+    labels: tuple = ()                    # classification label names; index = label id
+    num_choices: int = 0
+    intermediate: dict | None = None      # settings when used as an intermediate task
+    variants: dict = field(default_factory=dict)  # transform -> overrides, e.g. {"p": {...}}
+    description: str = ""
+    transforms: tuple = ()                # applied transform names, e.g. ("p",)
+    subsample: int | None = None          # the @N of the name: train examples kept
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.labels)
+
+    @property
+    def chance(self) -> float:
+        if self.metric == "mcc":
+            return 0.0
+        return 1.0 / (self.num_choices or self.num_labels)
+
+
+@dataclass
+class Split:
+    """Raw examples of one split, with where they came from and a content fingerprint."""
+
+    task: Task
+    split: str
+    examples: list
+    source: str                           # a file path or "hub:<id>/<config>:<split>"
+    fingerprint: str                      # changes whenever the content changes
+
+
+def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: bool = True) -> Split:
+    """Read one split: explicit files first, then the local folder, then the hub.
+
+    `files` maps a split to its main file, for layouts that differ from the folder's (e.g. the
+    CoLA re-split train file); the reader is the layout whose main file name matches.
+    """
+    from .transforms import apply  # transforms import this module
+
+    if split not in SPLITS:
+        raise UserError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    if files and split in files:
+        path = Path(files[split])
+        raw = _read_file(task, path, _layout_for(task, path).read)
+    else:
+        raw = _read_default(task, split, default_data_dir(data_dir), hub)
+    raw.split = split
+    raw.examples = apply(task, raw.examples, split)
+    return raw
+
+
+def _read_default(task: Task, split: str, root: Path, hub: bool) -> Split:
+    folder = root / task.folder
+    tried = []
+    for layout in task.layouts:
+        path = layout.paths(folder).get(split)
+        if path is not None and path.exists():
+            return _read_file(task, path, layout.read)
+        tried.append(f"{path} ({layout.name})")
+    if task.hub is None or not hub:
+        raise UserError(
+            f"{task.name}: no {split} file found; expected one of: {'; '.join(tried)}. "
+            f"Put the official files under {folder}/ or set STILTS_DATA_DIR."
+        )
+    return _read_hub(task, split, folder)
+
+
+def _layout_for(task: Task, path: Path) -> Layout:
+    for layout in task.layouts:
+        if path.name.endswith(layout.suffix):
+            return layout
+    known = ", ".join(f"{layout.name} ({', '.join(layout.files.values())})" for layout in task.layouts)
+    raise UserError(f"{path}: not a file layout known for {task.name}; known: {known}")
+
+
+def _read_file(task: Task, path: Path, read: Reader) -> Split:
+    if not path.exists():
+        raise UserError(f"{path}: no such file (needed for task {task.name})")
+    examples, used = read(path)
+    digest = hashlib.sha256()
+    for p in used:
+        digest.update(Path(p).read_bytes())
+    return Split(task, "", examples, " + ".join(map(str, used)), "sha256:" + digest.hexdigest())
+
+
+def _read_hub(task: Task, split: str, folder: Path) -> Split:
+    import datasets
+
+    hub = task.hub
+    try:
+        rows = datasets.load_dataset(hub.id, hub.config, split=hub.splits[split])
+    except Exception as err:  # noqa: BLE001 -- offline, gated, renamed: all mean "not reachable"
+        files = "; ".join(f"{layout.name}: {', '.join(layout.files.values())}" for layout in task.layouts)
+        raise UserError(
+            f"{task.name}: could not load {hub.id}{f' ({hub.config})' if hub.config else ''} "
+            "from the Hugging Face hub "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200]}). Offline, use local files "
+            f"instead: put them under {folder}/ ({files}) or point STILTS_DATA_DIR at their parent."
+        ) from None
+    return hub_split(task, split, rows)
+
+
+def hub_split(task: Task, split: str, rows) -> Split:
+    """Convert a loaded hub dataset (or any datasets.Dataset with the hub's columns)."""
+    hub = task.hub
+    examples = [hub.convert(row, i) for i, row in enumerate(rows)]
+    source = f"hub:{hub.id}/{hub.config}:{hub.splits[split]}"
+    return Split(task, split, examples, source, f"hub:{getattr(rows, '_fingerprint', source)}")
+
+
+def inputs(task: Task, example: dict, sep: str) -> dict:
+    """The exact strings fed to the tokenizer, in the shape `stilts-nb preview` prints."""
+    if task.kind == "classification":
+        text_a, text_b = task.format(example, sep)
+        return {"id": example["id"], "label": example["label"], "text_a": text_a, "text_b": text_b}
+    choices = [task.format(example, ending, sep) for ending in example["endings"]]
+    return {"id": example["id"], "label": example["label"],
+            "choices": [{"text_a": a, "text_b": b} for a, b in choices]}
+
+
+def majority_share(task: Task, labels: list) -> float:
+    """Majority-class share for accuracy tasks; chance for multiple choice and MCC."""
+    if task.kind == "multiple_choice" or task.metric == "mcc" or not labels:
+        return task.chance
+    return max(labels.count(c) for c in set(labels)) / len(labels)

@@ -1,0 +1,26 @@
+"""CoLA (Warstadt et al.): grammatical acceptability of one sentence; Matthews correlation.
+
+Also an intermediate task of the paper's Table 3.
+"""
+from . import readers as r
+from .base import INTERMEDIATE, Hub, Layout, Task
+
+LABELS = ("unacceptable", "acceptable")  # as in the file: 0 / 1
+
+
+def read_glue(path):
+    # no header; columns: source, label, original annotation, sentence
+    return [{"id": f"{path.stem}-{n}", "sentence": f[3], "label": r.label(f[1], {"0": 0, "1": 1}, path, n)}
+            for n, f in r.tsv(path, columns=4, header=False)], [path]
+
+
+TASK = Task(
+    name="cola", kind="classification", metric="mcc", max_length=50, epochs=5,
+    folder="CoLA", labels=LABELS,
+    layouts=(Layout("glue-tsv", {"train": "train.tsv", "dev": "dev.tsv"}, read_glue, ".tsv"),),
+    hub=Hub("nyu-mll/glue", "cola", {"train": "train", "dev": "validation"},
+            lambda row, i: {"id": str(row["idx"]), "sentence": row["sentence"], "label": int(row["label"])}),
+    format=lambda ex, sep: (ex["sentence"], None),
+    intermediate=INTERMEDIATE,
+    description="linguistic acceptability, 1 sentence (linguistics publications)",
+)

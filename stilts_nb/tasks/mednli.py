@@ -1,0 +1,23 @@
+"""MedNLI (Romanov & Shivade): clinical NLI, 3 labels. Credentialed (PhysioNet): local files only."""
+from . import readers as r
+from .base import Layout, Task
+
+LABELS = ("entailment", "contradiction", "neutral")
+IDS = {name: i for i, name in enumerate(LABELS)}
+
+
+def read(path):
+    return [{"id": obj.get("pairID", str(n)), "premise": r.need(obj, "sentence1", path, n),
+             "hypothesis": r.need(obj, "sentence2", path, n),
+             "label": r.label(r.need(obj, "gold_label", path, n), IDS, path, n)}
+            for n, obj in r.jsonl(path)], [path]
+
+
+TASK = Task(
+    name="mednli", kind="classification", metric="accuracy", max_length=80, epochs=5,
+    folder="MedNLI", labels=LABELS,
+    layouts=(Layout("physionet-jsonl", {"train": "mli_train_v1.jsonl", "dev": "mli_dev_v1.jsonl"},
+                    read, ".jsonl"),),
+    format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),
+    description="natural language inference, 2 sentences (MIMIC-III clinical notes)",
+)

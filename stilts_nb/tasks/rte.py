@@ -1,0 +1,32 @@
+"""RTE (Dagan et al.): 2-way entailment. SuperGLUE jsonl or GLUE tsv; hub copy from GLUE."""
+from . import readers as r
+from .base import Hub, Layout, Task
+
+LABELS = ("entailment", "not_entailment")
+IDS = {name: i for i, name in enumerate(LABELS)}
+
+
+def read_superglue(path):
+    return [{"id": str(obj.get("idx", n)), "premise": r.need(obj, "premise", path, n),
+             "hypothesis": r.need(obj, "hypothesis", path, n),
+             "label": r.label(r.need(obj, "label", path, n), IDS, path, n)}
+            for n, obj in r.jsonl(path)], [path]
+
+
+def read_glue(path):
+    # header: index, sentence1, sentence2, label
+    return [{"id": f[0], "premise": f[1], "hypothesis": f[2], "label": r.label(f[3], IDS, path, n)}
+            for n, f in r.tsv(path, columns=4, header=True)], [path]
+
+
+TASK = Task(
+    name="rte", kind="classification", metric="accuracy", max_length=100, epochs=5,
+    folder="RTE", labels=LABELS,
+    layouts=(Layout("superglue-jsonl", {"train": "train.jsonl", "dev": "val.jsonl"}, read_superglue, ".jsonl"),
+             Layout("glue-tsv", {"train": "train.tsv", "dev": "dev.tsv"}, read_glue, ".tsv")),
+    hub=Hub("nyu-mll/glue", "rte", {"train": "train", "dev": "validation"},
+            lambda row, i: {"id": str(row["idx"]), "premise": row["sentence1"],
+                            "hypothesis": row["sentence2"], "label": int(row["label"])}),
+    format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),
+    description="natural language inference, 2 sentences (Wikipedia, news)",
+)

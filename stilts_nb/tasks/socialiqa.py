@@ -1,0 +1,29 @@
+"""SocialIQA (Sap et al.): commonsense QA about social situations, 3 answers.
+
+Each choice is (context + sep + question, answer). The authors trained on an undocumented
+modified file ("clip60"); we use the full official 33,410 training examples.
+"""
+from . import readers as r
+from .base import Hub, Layout, Task
+
+
+def read(path):
+    examples = [{"id": f"{path.stem}-{n}", "context": r.need(obj, "context", path, n),
+                 "question": r.need(obj, "question", path, n),
+                 "endings": [r.need(obj, key, path, n) for key in ("answerA", "answerB", "answerC")]}
+                for n, obj in r.jsonl(path)]
+    labels = path.with_name(path.stem + "-labels.lst")
+    return r.with_labels(path, examples, labels, {"1": 0, "2": 1, "3": 2}), [path, labels]
+
+
+TASK = Task(
+    name="socialiqa", kind="multiple_choice", metric="accuracy", max_length=70, epochs=3,
+    folder="SocialIQA", num_choices=3,
+    layouts=(Layout("allenai-jsonl+labels", {"train": "train.jsonl", "dev": "dev.jsonl"}, read, ".jsonl"),),
+    hub=Hub("allenai/social_i_qa", None, {"train": "train", "dev": "validation"},
+            lambda row, i: {"id": str(i), "context": row["context"], "question": row["question"],
+                            "endings": [row["answerA"], row["answerB"], row["answerC"]],
+                            "label": int(row["label"]) - 1}),
+    format=lambda ex, ending, sep: (ex["context"] + sep + ex["question"], ending),
+    description="commonsense QA, multiple choice (crowdsourcing)",
+)

@@ -1,0 +1,30 @@
+"""Synthesis_GPT2 (the paper's second baseline): real Wikipedia half-sentence + 4 endings.
+
+Built by `stilts-nb synthesize --out FILE.jsonl`, which writes FILE.jsonl (train) and
+FILE.dev.jsonl (dev). The default build lives at <data dir>/Synthesis/synthesis.jsonl; any other
+build is named by its path (files={"train": FILE.jsonl, "dev": FILE.dev.jsonl}), so two builds
+are never confused -- their content fingerprints differ too.
+"""
+from . import readers as r
+from .base import INTERMEDIATE, Layout, Task
+
+
+def read(path):
+    examples = []
+    for n, obj in r.jsonl(path):
+        endings = r.need(obj, "endings", path, n, list)
+        if len(endings) != 4:
+            raise r.UserError(f"{r.where(path, n)}: expected 4 endings, found {len(endings)}")
+        examples.append({"id": str(obj.get("id", n)), "ctx": r.need(obj, "ctx", path, n), "endings": endings,
+                         "label": r.label(r.need(obj, "label", path, n, int), {i: i for i in range(4)}, path, n)})
+    return examples, [path]
+
+
+TASK = Task(
+    name="synthesis", kind="multiple_choice", metric="accuracy", max_length=60, epochs=2,
+    folder="Synthesis", num_choices=4,
+    layouts=(Layout("stilts-jsonl", {"train": "synthesis.jsonl", "dev": "synthesis.dev.jsonl"}, read, ".jsonl"),),
+    format=lambda ex, ending, sep: (ex["ctx"], ending),
+    intermediate=INTERMEDIATE,
+    description="real-fake continuation (Wikipedia; fakes by a causal LM)",
+)

