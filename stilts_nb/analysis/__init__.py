@@ -1,0 +1,12 @@
+"""Numbers from sweep results: per-pair summaries, deltas against None, stability statistics.
+
+Every function takes the tidy run table (one row per run) with at least the columns
+``target``, ``intermediate``, ``score`` and, for paired statistics, the grid columns ``lr``,
+``batch_size``, ``warmup_ratio``, ``seed``; ``run_id`` is carried through so every number can be
+traced back to store rows.
+"""
+from .stability import bootstrap_ci, degenerate_rate, expected_max, paired_tests, sensitivity
+from .summary import GRID, deltas, summarize
+
+__all__ = ["GRID", "bootstrap_ci", "degenerate_rate", "deltas", "expected_max", "paired_tests",
+           "sensitivity", "summarize"]

@@ -1,0 +1,103 @@
+"""Beyond the paper: how stable is fine-tuning, and is an intermediate's gain more than noise?
+
+- degenerate_rate: share of runs at or below chance/majority plus a margin;
+- paired_tests: the grid runs are paired by configuration (same lr, batch, warmup, seed), so
+  each intermediate is compared with None configuration by configuration (Wilcoxon signed-rank),
+  with Holm's correction across all pairs tested;
+- bootstrap_ci: percentile bootstrap intervals of the mean and the best run;
+- expected_max: expected best dev score after trying n configurations (Dodge et al., 2019);
+- sensitivity: mean score per value of each hyperparameter.
+
+"best" is selected on the same dev set it is reported on, so it is optimistic by construction;
+expected_max shows how much of it is the luck of many tries.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .summary import GRID, PAIR
+
+
+def degenerate_rate(runs: pd.DataFrame, floor: pd.Series | dict, margin: float = 0.0) -> pd.DataFrame:
+    """Share of runs per pair scoring <= floor[target] + margin (floor: chance or majority)."""
+    limit = runs["target"].map(floor) + margin
+    flagged = runs.assign(degenerate=runs["score"] <= limit)
+    out = flagged.groupby(PAIR, sort=False)["degenerate"].agg(degenerate="sum", n="count").reset_index()
+    out["rate"] = out["degenerate"] / out["n"]
+    return out
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p)
+    scaled = (len(p) - np.arange(len(p))) * p[order]
+    adjusted = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
+
+
+def paired_tests(runs: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+    """Wilcoxon signed-rank of intermediate vs baseline over matched configurations."""
+    rows = []
+    for target, per_target in runs.groupby("target", sort=False):
+        base = per_target[per_target["intermediate"] == baseline].set_index(GRID)["score"]
+        for inter, group in per_target.groupby("intermediate", sort=False):
+            if inter == baseline:
+                continue
+            other = group.set_index(GRID)["score"]
+            common = base.index.intersection(other.index)
+            diff = (other.loc[common] - base.loc[common]).to_numpy()
+            p = stats.wilcoxon(diff).pvalue if len(diff) and np.any(diff != 0) else 1.0
+            rows.append({"target": target, "intermediate": inter, "pairs": len(common),
+                         "median_diff": 100 * float(np.median(diff)) if len(diff) else np.nan,
+                         "wins": int((diff > 0).sum()), "p": float(p)})
+    table = pd.DataFrame(rows, columns=["target", "intermediate", "pairs", "median_diff", "wins", "p"])
+    table["p_holm"] = holm(table["p"]) if len(table) else []
+    return table
+
+
+def bootstrap_ci(runs: pd.DataFrame, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Percentile bootstrap CIs of the mean and of the best run, per pair (×100)."""
+    rows = []
+    for (target, inter), group in runs.groupby(PAIR, sort=False):
+        scores = group["score"].to_numpy()
+        row = {"target": target, "intermediate": inter, "n": len(scores)}
+        for name, fn in (("mean", np.mean), ("best", np.max)):
+            if len(scores) > 1 and np.ptp(scores) > 0:
+                res = stats.bootstrap((scores,), fn, confidence_level=level, n_resamples=resamples,
+                                      method="percentile", random_state=np.random.default_rng(seed))
+                low, high = res.confidence_interval
+            else:
+                low = high = fn(scores)
+            row |= {name: 100 * fn(scores), f"{name}_low": 100 * low, f"{name}_high": 100 * high}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def expected_max(scores, budgets=None) -> pd.DataFrame:
+    """E[max of n configurations drawn i.i.d. from the observed ones], n = 1..len(scores).
+
+    With v_(1) <= ... <= v_(N): E = sum_i v_(i) * ((i/N)^n - ((i-1)/N)^n)  (Dodge et al., 2019).
+    """
+    v = np.sort(np.asarray(scores, dtype=float))
+    total = len(v)
+    budgets = budgets or range(1, total + 1)
+    i = np.arange(1, total + 1)
+    rows = [{"n": n, "expected_max": float(np.sum(v * ((i / total) ** n - ((i - 1) / total) ** n)))}
+            for n in budgets]
+    return pd.DataFrame(rows)
+
+
+def sensitivity(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean score (×100) per value of each grid hyperparameter, per pair."""
+    frames = []
+    for hp in GRID:
+        if hp not in runs:
+            continue
+        part = runs.groupby(PAIR + [hp], sort=False)["score"].mean().mul(100).reset_index()
+        frames.append(part.rename(columns={hp: "value"}).assign(hyperparameter=hp))
+    return pd.concat(frames, ignore_index=True)[PAIR + ["hyperparameter", "value", "score"]]

@@ -1,0 +1,82 @@
+"""Summaries, deltas, paired statistics and figures on a synthetic run table with known answers."""
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stilts_nb.analysis import (bootstrap_ci, degenerate_rate, deltas, expected_max, paired_tests,
+                                sensitivity, summarize)
+from stilts_nb.analysis.stability import holm
+from stilts_nb.plots import figure2, improvement_by_size, save
+
+GRID = list(itertools.product([5e-6, 1e-5, 2e-5], [8, 16, 32], [0.0, 0.2], [12, 42]))
+
+
+def runs_table(shift: float = 0.05) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for target, inter in itertools.product(["rte", "wic"], ["none", "synthesis"]):
+        for k, (lr, bs, wu, seed) in enumerate(GRID):
+            base = 0.6 + 0.002 * k
+            score = base + (shift if inter == "synthesis" else 0.0) + rng.normal(0, 0.001)
+            rows.append({"target": target, "intermediate": inter, "lr": lr, "batch_size": bs, "warmup_ratio": wu,
+                         "seed": seed, "score": score, "degenerate": score <= 0.5, "run_id": f"{target}-{inter}-{k}"})
+    return pd.DataFrame(rows)
+
+
+def test_summary_and_deltas():
+    runs = runs_table()
+    table = summarize(runs)
+    assert len(table) == 4 and set(table["n"]) == {36}
+    row = table[(table.target == "rte") & (table.intermediate == "none")].iloc[0]
+    scores = runs[(runs.target == "rte") & (runs.intermediate == "none")]["score"]
+    assert (row["min"], row["best"]) == (scores.min(), scores.max())
+    assert len(row["run_ids"]) == 36
+    d = deltas(runs)
+    assert list(d["intermediate"]) == ["synthesis", "synthesis"]
+    assert d["delta_mean"].to_numpy() == pytest.approx([5.0, 5.0], abs=0.1)
+
+
+def test_paired_wilcoxon_sees_a_consistent_gain_and_holm_adjusts():
+    table = paired_tests(runs_table())
+    assert list(table["pairs"]) == [36, 36] and list(table["wins"]) == [36, 36]
+    assert (table["p"] < 1e-6).all() and (table["p_holm"] >= table["p"]).all()
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    null = paired_tests(runs_table(shift=0.0))
+    assert (null["p"] > 0.01).all()
+
+
+def test_bootstrap_interval_contains_the_estimate():
+    ci = bootstrap_ci(runs_table(), resamples=500)
+    assert ((ci["mean_low"] <= ci["mean"]) & (ci["mean"] <= ci["mean_high"])).all()
+    assert list(ci["best_high"]) == pytest.approx(list(ci["best"]))  # resampling never beats the best run
+
+
+def test_expected_max_endpoints():
+    emp = expected_max([0.1, 0.5, 0.9])
+    assert emp.loc[0, "expected_max"] == pytest.approx(0.5)        # n=1: the mean
+    assert emp["expected_max"].is_monotonic_increasing
+    assert emp.loc[2, "expected_max"] == pytest.approx(0.1 / 27 + 0.5 * 7 / 27 + 0.9 * 19 / 27)
+
+
+def test_degenerate_rate_and_sensitivity():
+    runs = runs_table()
+    rate = degenerate_rate(runs, {"rte": 0.527, "wic": 0.5}, margin=0.1)
+    none_rte = rate[(rate.target == "rte") & (rate.intermediate == "none")].iloc[0]
+    expected = (runs[(runs.target == "rte") & (runs.intermediate == "none")]["score"] <= 0.627).sum()
+    assert none_rte["degenerate"] == expected and 0 < none_rte["rate"] < 1
+    sens = sensitivity(runs)
+    assert set(sens["hyperparameter"]) == {"lr", "batch_size", "warmup_ratio", "seed"}
+
+
+def test_figures_are_written(tmp_path):
+    from PIL import Image
+
+    runs = runs_table()
+    paths = save(figure2(runs, {"rte": 0.5, "wic": 0.5}, order=["none", "synthesis"]), tmp_path, "figure2")
+    d = deltas(runs.assign(intermediate=runs["intermediate"].replace({"synthesis": "synthesis@2000"})))
+    paths += save(improvement_by_size(d, {"synthesis@2000": 2000}), tmp_path, "figure3")
+    for path in paths:
+        assert path.stat().st_size > 1000
+    assert Image.open(paths[0]).size[0] > 500
