@@ -97,3 +97,9 @@ def test_cli_prints_one_line_and_exits_2(tmp_path):
     assert proc.stderr.strip().splitlines() == [f"stilts-nb preview: error: {path}:3: not valid JSON (Expecting value)"]
     assert "Traceback" not in proc.stderr
     assert json.loads(json.dumps(proc.stderr))  # plain text, one line
+
+
+def test_wrong_number_of_endings(tmp_path):
+    row = {**HELLASWAG[0], "endings": HELLASWAG[0]["endings"][:3]}
+    path = write_jsonl(tmp_path / "HellaSwag" / "hellaswag_val.jsonl", [row])
+    assert error_of("hellaswag", "dev", tmp_path) == f"{path}:1: expected 4 endings (strings), found 3"

@@ -55,6 +55,20 @@ def need(obj: dict, key: str, path: Path, n: int, kind=str):
     return value
 
 
+def endings(obj: dict, path: Path, n: int, count: int) -> list:
+    """The `endings` list of a multiple-choice row, with exactly `count` strings."""
+    value = need(obj, "endings", path, n, list)
+    if len(value) != count or not all(isinstance(e, str) for e in value):
+        raise UserError(f"{where(path, n)}: expected {count} endings (strings), found {len(value)}")
+    return value
+
+
+def choice(obj: dict, path: Path, n: int, count: int) -> int:
+    """A 0-based answer index stored as an int or a digit string (the hub stores strings)."""
+    return label(need(obj, "label", path, n, (int, str)),
+                 {i: i for i in range(count)} | {str(i): i for i in range(count)}, path, n)
+
+
 def label(value, mapping: dict, path: Path, n: int) -> int:
     """Map a label as written in the file to its 0-based id."""
     key = value.strip() if isinstance(value, str) else value

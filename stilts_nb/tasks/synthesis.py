@@ -10,14 +10,9 @@ from .base import INTERMEDIATE, Layout, Task
 
 
 def read(path):
-    examples = []
-    for n, obj in r.jsonl(path):
-        endings = r.need(obj, "endings", path, n, list)
-        if len(endings) != 4:
-            raise r.UserError(f"{r.where(path, n)}: expected 4 endings, found {len(endings)}")
-        examples.append({"id": str(obj.get("id", n)), "ctx": r.need(obj, "ctx", path, n), "endings": endings,
-                         "label": r.label(r.need(obj, "label", path, n, int), {i: i for i in range(4)}, path, n)})
-    return examples, [path]
+    return [{"id": str(obj.get("id", n)), "ctx": r.need(obj, "ctx", path, n),
+             "endings": r.endings(obj, path, n, 4), "label": r.choice(obj, path, n, 4)}
+            for n, obj in r.jsonl(path)], [path]
 
 
 TASK = Task(

@@ -5,6 +5,7 @@ before it, unchanged; the second is "_ " + the rest, stripped, with `_` replaced
 """
 from dataclasses import replace
 
+from ..errors import UserError, where
 from . import readers as r
 from .base import Hub, Layout, Task
 
@@ -16,7 +17,7 @@ def read(path):
     for n, obj in rows:
         sentence = r.need(obj, "sentence", path, n)
         if "_" not in sentence:
-            raise r.UserError(f"{r.where(path, n)}: sentence has no blank '_': {sentence[:60]!r}")
+            raise UserError(f"{where(path, n)}: sentence has no blank '_': {sentence[:60]!r}")
         ex = {"id": obj.get("qID", str(n)), "sentence": sentence,
               "endings": [r.need(obj, "option1", path, n), r.need(obj, "option2", path, n)]}
         if "answer" in obj:
@@ -26,7 +27,7 @@ def read(path):
     if all("label" in ex for ex in examples):
         return examples, [path]
     if not labels.exists():
-        raise r.UserError(f"{path}: rows without an 'answer' field and no labels file {labels.name}")
+        raise UserError(f"{path}: rows without an 'answer' field and no labels file {labels.name}")
     return r.with_labels(path, examples, labels, ANSWERS), [path, labels]
 
 
