@@ -14,6 +14,10 @@ from .errors import UserError
 
 STAGES = [
     "stilts_nb.tasks.cli",
+    "stilts_nb.training.cli",
+    "stilts_nb.sweeps.cli",
+    "stilts_nb.notebooks.cli",
+    "stilts_nb.synthesis.cli",
 ]
 
 

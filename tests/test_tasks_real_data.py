@@ -73,3 +73,8 @@ def test_majority_baselines(shared_data):
     assert majority_baseline(get_task("wic"), shared_data) == 0.5
     assert majority_baseline(get_task("cola"), shared_data) == 0.0   # MCC of a constant guess
     assert majority_baseline(get_task("socialiqa"), shared_data) == pytest.approx(1 / 3)
+
+
+def test_relative_explicit_files_are_relative_to_the_data_folder(shared_data):
+    rel = {"train": "CoLA/glue_train_resplit_amrnag/val.tsv"}
+    assert len(load(get_task("cola"), "train", shared_data, files=rel).examples) == 1301

@@ -1,4 +1,4 @@
 """Figures of the paper, drawn with seaborn/matplotlib from the tidy run table."""
-from .figures import figure2, improvement_by_size, save
+from .figures import expected_max_curves, figure2, improvement_by_size, loss_curves, save
 
-__all__ = ["figure2", "improvement_by_size", "save"]
+__all__ = ["expected_max_curves", "figure2", "improvement_by_size", "loss_curves", "save"]

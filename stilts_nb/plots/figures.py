@@ -11,12 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 
-def figure2(runs, chance: dict, order: list | None = None, targets: list | None = None, cols: int = 4):
+def figure2(runs, chance: dict, order: list | None = None, targets: list | None = None, cols: int = 4,
+            floor: dict | None = None):
     """One panel per target; one violin per intermediate holding all its runs.
 
     `cut=0` keeps each violin inside its lowest and highest run (as matplotlib's violinplot, which
     the paper used); min / mean / best are written beside each violin; the dashed line is chance
-    (0 for CoLA's MCC). `chance` maps target -> chance level on the 0-1 scale.
+    (0 for CoLA's MCC). `chance` maps target -> chance level on the 0-1 scale; `floor`, if given,
+    maps target -> the degenerate-run threshold, drawn dotted red.
     """
     targets = targets or list(dict.fromkeys(runs["target"]))
     order = order or list(dict.fromkeys(runs["intermediate"]))
@@ -35,6 +37,8 @@ def figure2(runs, chance: dict, order: list | None = None, targets: list | None 
             for value, va in ((s.min(), "top"), (s.mean(), "center"), (s.max(), "bottom")):
                 ax.annotate(f"{value:.1f}", (i + 0.3, value), fontsize=7, va=va, ha="left")
         ax.axhline(100 * chance.get(target, 0.0), ls="--", color="green", lw=1)
+        if floor and target in floor:
+            ax.axhline(100 * floor[target], ls=":", color="red", lw=1)
         ax.set_title(target)
         ax.set_xlabel("")
         is_mcc = "metric" in data and data["metric"].eq("mcc").any()
@@ -66,6 +70,28 @@ def improvement_by_size(deltas, sizes: dict):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def loss_curves(curves, col: str = "target"):
+    """Training loss against optimizer step, one line per run, one panel per `col` value."""
+    grid = sns.relplot(data=curves, x="step", y="loss", hue="intermediate", units="run_id", estimator=None,
+                       kind="line", col=col, col_wrap=min(3, curves[col].nunique() or 1), height=3,
+                       aspect=1.3, alpha=0.6, linewidth=0.8, facet_kws={"sharex": False, "sharey": False})
+    grid.set_axis_labels("optimizer step", "training loss")
+    return grid.figure
+
+
+def expected_max_curves(curves):
+    """Expected best dev score against the number of configurations tried (Dodge et al., 2019).
+
+    `curves`: target, intermediate, n, expected_max (0-1 scale); drawn ×100.
+    """
+    data = curves.assign(expected=100 * curves["expected_max"])
+    grid = sns.relplot(data=data, x="n", y="expected", hue="intermediate", col="target", kind="line",
+                       marker="o", col_wrap=min(4, data["target"].nunique() or 1), height=3, aspect=1.2,
+                       facet_kws={"sharey": False})
+    grid.set_axis_labels("configurations tried", "expected best ×100")
+    return grid.figure
 
 
 def save(fig, folder, name: str) -> list:

@@ -95,7 +95,8 @@ def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: 
     """Read one split: explicit files first, then the local folder, then the hub.
 
     `files` maps a split to its main file, for layouts that differ from the folder's (e.g. the
-    CoLA re-split train file); the reader is the layout whose main file name matches.
+    CoLA re-split train file); the reader is the layout whose main file name matches. A relative
+    path is taken relative to the data folder.
     """
     from .transforms import apply  # transforms import this module
 
@@ -103,6 +104,8 @@ def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: 
         raise UserError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     if files and split in files:
         path = Path(files[split])
+        if not path.is_absolute():  # relative to the data folder, so a YAML file travels
+            path = default_data_dir(data_dir) / path
         raw = _read_file(task, path, _layout_for(task, path).read)
     else:
         raw = _read_default(task, split, default_data_dir(data_dir), hub)

@@ -1,0 +1,121 @@
+"""`stilts-nb sweep`, `stilts-nb results` and `stilts-nb status`."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sweep", help="train every run of a sweep file that the store does not have yet")
+    p.add_argument("config", help="sweep YAML, e.g. parameters/sweeps/demo_rte.yaml")
+    p.add_argument("--store", help="SQLite store (default: the file's `store`, $STILTS_STORE, "
+                                   "or runs/stilts.sqlite)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--address", help="Ray address: auto (a running cluster) or ray://host:10001")
+    p.add_argument("--dry-run", action="store_true", help="count new/done/failed runs and estimate the cost")
+    p.add_argument("--retry-failed", action="store_true", help="train failed runs again")
+    p.add_argument("--no-wait", action="store_true",
+                   help="leave runs another live process is training to it instead of waiting")
+    p.add_argument("--json", action="store_true", help="machine-readable dry-run / summary")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_sweep_cmd)
+
+    p = sub.add_parser("results", help="the runs in a store, as a table, CSV or JSON")
+    p.add_argument("--store")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--where", action="append", default=[],
+                   help="key=value or a pandas query (\"lr < 2e-5\"); repeatable, all must hold")
+    p.set_defaults(func=run_results)
+
+    p = sub.add_parser("status", help="runs by status, runs in flight, the last error")
+    p.add_argument("--store")
+    p.set_defaults(func=run_status)
+
+
+def run_sweep_cmd(args) -> int:
+    from .config import load_sweep
+    from .run import dry_run, format_dry_run, run_sweep
+
+    sweep = load_sweep(args.config)
+    if args.dry_run:
+        d = dry_run(sweep, args.store)
+        print(json.dumps(d, indent=1, default=str) if args.json else format_dry_run(d))
+        return 0
+    # SLURM and `kill` send SIGTERM: give the runs in flight back cleanly, as Ctrl-C does
+    signal.signal(signal.SIGTERM, _terminate)
+    s = run_sweep(sweep, args.store, executor=args.executor, address=args.address,
+                  retry_failed=args.retry_failed, wait=not args.no_wait,
+                  progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(s))
+    else:
+        parts = ", ".join(f"{v} {k}" for k, v in s.items() if k not in ("total", "store"))
+        print(f"sweep {sweep.name}: {s['total']} runs: {parts}; store {s['store']}")
+    return 1 if s.get("failed") else 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_results(args) -> int:
+    from .tidy import TABLE, results
+    from .run import store_path
+
+    df = results(store_path(None, args.store), where=args.where)
+    if args.format == "csv":
+        flat = df.copy()
+        for col in flat.columns:
+            if flat[col].map(lambda v: isinstance(v, (list, dict))).any():
+                flat[col] = flat[col].map(lambda v: json.dumps(v) if isinstance(v, (list, dict)) else v)
+        flat.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(df.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        if df.empty:
+            print("no runs match")
+            return 0
+        with _pd_options():
+            print(df[TABLE].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    return 0
+
+
+def run_status(args) -> int:
+    from .run import store_path
+    from .store import Store, owner_alive
+
+    with Store(store_path(None, args.store), create=False) as s:
+        counts = s.counts()
+        total = sum(counts.values())
+        print(f"store {s.path}: {total} runs: " + ", ".join(
+            f"{counts.get(k, 0)} {k}" for k in ("done", "diverged", "failed", "running", "pending")))
+        rows = s.db.execute("SELECT id, task, intermediate, role, owner, heartbeat, lease_expires "
+                            "FROM runs WHERE status='running' ORDER BY started_at").fetchall()
+        now = time.time()
+        for r in rows:
+            alive = owner_alive(r["owner"])
+            state = ("live" if alive or (alive is None and (r["lease_expires"] or 0) > now)
+                     else "stale (its process is gone; the next sweep redoes it)")
+            beat = f"{now - r['heartbeat']:.0f}s ago" if r["heartbeat"] else "never"
+            what = r["task"] if r["role"] == "intermediate" else f"{r['intermediate']}->{r['task']}"
+            print(f"  in flight: {r['id']} {what} by {r['owner']}, heartbeat {beat}, {state}")
+        last = s.db.execute("SELECT id, task, error, finished_at FROM runs WHERE status='failed' "
+                            "ORDER BY finished_at DESC LIMIT 1").fetchone()
+        if last:
+            err = (last["error"] or "").strip().splitlines()
+            print(f"last error: run {last['id']} ({last['task']}): {err[0] if err else '?'}")
+    return 0
+
+
+class _pd_options:
+    def __enter__(self):
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 200, "display.max_rows", 500)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)

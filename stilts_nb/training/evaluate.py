@@ -1,0 +1,127 @@
+"""Dev-set scoring (accuracy, Matthews correlation) and zero-shot evaluation over head seeds."""
+from __future__ import annotations
+
+import gc
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import batching
+
+
+def score(metric: str, preds, labels) -> float:
+    preds, labels = np.asarray(preds), np.asarray(labels)
+    if metric == "accuracy":
+        return float((preds == labels).mean()) if len(labels) else 0.0
+    if metric == "mcc":
+        return matthews(preds, labels)
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def matthews(preds: np.ndarray, labels: np.ndarray) -> float:
+    """Matthews correlation (multi-class form, = the binary phi coefficient for 2 classes).
+
+    Written out because scikit-learn is not a dependency; 0.0 when undefined (a constant
+    prediction), as GLUE's scorer reports it.
+    """
+    classes = np.union1d(preds, labels)
+    conf = np.zeros((len(classes), len(classes)), dtype=np.float64)
+    np.add.at(conf, (np.searchsorted(classes, labels), np.searchsorted(classes, preds)), 1)
+    t, p = conf.sum(axis=1), conf.sum(axis=0)
+    n, c = conf.sum(), np.trace(conf)
+    denom = math.sqrt((n * n - (p * p).sum()) * (n * n - (t * t).sum()))
+    return float((c * n - (t * p).sum()) / denom) if denom > 0 else 0.0
+
+
+def baseline(task, labels) -> float:
+    """What a run must beat not to be degenerate: the majority-class share of the evaluated dev
+    labels for accuracy classification, chance for multiple choice, 0 for MCC."""
+    from ..tasks import majority_share
+
+    return majority_share(task, list(labels))
+
+
+def predict(model, examples, collate, batch_size: int, accelerator, progress: bool = True) -> np.ndarray:
+    """Predicted label per dev example, in dataset order, from all processes together."""
+    from accelerate.utils import gather_object
+
+    rank, world = accelerator.process_index, accelerator.num_processes
+    batches = batching.eval_batches(examples.lengths, batch_size, rank, world)
+    was_training = model.training
+    model.eval()
+    mine = []
+    bar = tqdm(batches, desc="eval", leave=False, disable=not (progress and accelerator.is_main_process))
+    with torch.inference_mode():
+        for idx in bar:
+            batch = collate([examples.rows[i] for i in idx])
+            batch.pop("labels")
+            batch = {k: v.to(accelerator.device) for k, v in batch.items()}
+            logits = model(**batch).logits
+            mine.extend(zip(idx, logits.argmax(-1).tolist()))
+    model.train(was_training)
+    pairs = gather_object(mine) if world > 1 else mine
+    preds = np.empty(len(examples), dtype=np.int64)
+    for i, p in pairs:
+        preds[i] = p
+    return preds
+
+
+def zero_shot(config) -> dict:
+    """Score a model on a task without training, once per head seed.
+
+    A model whose head transfers (a multiple-choice checkpoint on a multiple-choice task) gives
+    the same score for every seed, so it is scored once; otherwise the score depends on the
+    random head (the paper's None row of Table 4) and we report mean and spread over seeds.
+    """
+    from . import data, loop, models
+
+    config.validate()
+    task, tokenizer, base = data.resolve(config.task, config.model)
+    accelerator = loop.make_accelerator(config.precision)
+    dev = data.split(task, "dev", tokenizer, config, config.eval_limit)
+    collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
+    start = time.perf_counter()
+    scores, record = [], None
+    for seed in config.seeds:
+        model, record = models.build(task, base, seed)
+        model = accelerator.prepare(model)
+        preds = predict(model, dev, collate, config.max_device_batch, accelerator, config.progress)
+        scores.append(score(task.metric, preds, dev.labels))
+        accelerator.free_memory(model)
+        del model
+        gc.collect()
+        if record["head_transferred"]:
+            break
+    base_score = baseline(task, dev.labels)
+    mean = statistics.fmean(scores)
+    result = {
+        "task": task.name, "metric": task.metric, "model": config.model, "zero_shot": True,
+        "score": mean, "score_std": statistics.pstdev(scores) if len(scores) > 1 else 0.0,
+        "score_min": min(scores), "score_max": max(scores), "scores": scores,
+        "seeds": list(config.seeds[:len(scores)]), "baseline": base_score,
+        "degenerate": mean <= base_score, "diverged": False, "per_epoch": [], "steps": [],
+        "train_seconds": 0.0, "train_tokens": 0, "eval_seconds": time.perf_counter() - start,
+        "eval_examples": len(dev), "transferred": record["transferred"], "new": record["new"],
+        "head_transferred": record["head_transferred"], "precision": config.precision,
+        "config": config.to_dict(), **loop.environment(accelerator),
+    }
+    if config.out and accelerator.is_main_process:
+        write_metrics(config.out, result)
+    loop.release()
+    return result
+
+
+def write_metrics(out, result: dict) -> Path:
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "metrics.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    tmp.replace(path)  # atomic: a reader never sees half a file
+    return path

@@ -1,0 +1,189 @@
+"""Build the model of a run: the task's head on an encoder, with head-aware weight transfer.
+
+The transfer rule (see docs/training.md):
+- the encoder always comes from the source (the pretrained model or an intermediate
+  checkpoint), including its pooler when the source has one;
+- multiple choice -> multiple choice keeps the scoring head (a single "choice score" unit,
+  whatever the number of choices): this is what makes zero-shot transfer possible;
+- a classification head is new by default, even where the shapes happen to match (CoLA -> WiC
+  both have two labels, but the labels mean different things); ``keep_head`` keeps a matching
+  one;
+- multiple choice <-> classification: always a new head.
+Every new parameter is initialized right after ``set_seed(seed)``, so the seed alone fixes the
+new head. Each run records the parameter-name prefixes that were transferred and that are new.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..assets import TINY_MODELS, resolve_model, tiny_config
+from ..errors import UserError
+
+# Architecture facts that must agree between --model and an --init checkpoint.
+FAMILY_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
+                "dropout", "attention_dropout")
+
+
+@dataclass
+class Source:
+    """Where a run's weights come from: a folder or hub id, with its loaded config."""
+
+    name: str
+    path: str
+    config: object
+    kind: str          # "multiple_choice" | "classification" | "encoder" (no task head)
+
+
+def quiet_transformers() -> None:
+    """Loading reports and weight-loading bars are noise when hundreds of runs load models."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def inspect(name: str, tokenizer=None) -> Source:
+    """Resolve a model name or checkpoint folder and read its config (cheap: no weights)."""
+    from transformers import AutoConfig
+
+    quiet_transformers()
+    if name in TINY_MODELS:
+        if name != "tiny:bert":
+            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder such as tiny:bert")
+        return _tiny_source(len(tokenizer) if tokenizer is not None else _tiny_vocab())
+    src = resolve_model(name)
+    if src.gguf_file:
+        raise UserError(f"model {name!r} is a GGUF causal LM, not an encoder to fine-tune")
+    local = Path(src.path)
+    if (name.startswith((".", "/")) or local.exists()) and not (local / "config.json").exists():
+        raise UserError(f"model {name!r}: {local} is not a model folder (no config.json)")
+    if local.is_dir() and not any(local.glob("*.safetensors")):
+        raise UserError(f"model {name!r}: {local} has no .safetensors weights (pickle files are not loaded)")
+    try:
+        config = AutoConfig.from_pretrained(src.path, trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"unknown model {name!r}: not a local folder, package model or cached hub id ({first[:160]})") from None
+    return Source(name, src.path, config, _kind(config))
+
+
+def check_family(init: Source, base: Source) -> None:
+    """An --init checkpoint must be the same architecture as --model (one clear line, no compute)."""
+    diff = [k for k in FAMILY_KEYS if getattr(init.config, k, None) != getattr(base.config, k, None)]
+    if diff:
+        def describe(s):
+            return ", ".join(f"{k}={getattr(s.config, k, None)}" for k in diff)
+        raise UserError(f"--init {init.name} does not fit the model family of --model {base.name}: "
+                        f"checkpoint has {describe(init)}, model has {describe(base)}")
+
+
+def build(task, source: Source, seed: int, keep_head: bool = False, dropout: float | None = None):
+    """The task model with source weights per the transfer rule -> (model, transfer record)."""
+    from accelerate.utils import set_seed
+    from transformers import AutoModelForMultipleChoice, AutoModelForSequenceClassification
+
+    quiet_transformers()
+    config = source.config.__class__.from_dict(source.config.to_dict())  # never mutate the source
+    if task.kind == "classification":
+        cls = AutoModelForSequenceClassification
+        config.num_labels = task.num_labels
+        config.id2label = {i: str(label) for i, label in enumerate(task.labels)}
+        config.label2id = {v: k for k, v in config.id2label.items()}
+    else:
+        cls = AutoModelForMultipleChoice
+    if dropout is not None:
+        for key in DROPOUT_KEYS:
+            if hasattr(config, key):
+                setattr(config, key, dropout)
+    set_seed(seed)
+    model, info = cls.from_pretrained(source.path, config=config, output_loading_info=True,
+                                      ignore_mismatched_sizes=True, dtype=torch.float32,
+                                      use_safetensors=True, trust_remote_code=False)
+    names = [n for n, _ in model.named_parameters()]
+    mismatched = {m[0] if isinstance(m, tuple) else m for m in info.get("mismatched_keys", ())}
+    loaded = set(names) - set(info["missing_keys"]) - mismatched
+    prefix = model.base_model_prefix + "."
+    head = {n for n in names if not n.startswith(prefix)}
+    keep = (source.kind == task.kind == "multiple_choice"
+            or (keep_head and source.kind == task.kind == "classification"))
+    new = (set(names) - loaded) | (set() if keep else head)
+    _reinit(model, new, seed)
+    record = {"transferred": prefixes(names, set(names) - new), "new": prefixes(names, new),
+              "head_transferred": bool(head) and not (head & new), "source": source.name,
+              "source_kind": source.kind}
+    return model, record
+
+
+def _reinit(model, new: set, seed: int) -> None:
+    """Initialize every new parameter with the model's own init, after set_seed(seed)."""
+    from accelerate.utils import set_seed
+
+    owners = sorted({n.rsplit(".", 1)[0] for n in new})
+    set_seed(seed)
+    with torch.no_grad():
+        for owner in owners:
+            module = model.get_submodule(owner)
+            for p in module.parameters(recurse=False):
+                p._is_hf_initialized = False  # the init helpers skip tensors flagged as loaded
+            model._init_weights(module)
+
+
+def prefixes(names: list, chosen: set) -> list:
+    """The shortest parameter-name prefixes covering exactly `chosen` (e.g. ["bert", "classifier"])."""
+    out = []
+
+    def walk(prefix: str, members: list):
+        inside = [n for n in members if n in chosen]
+        if not inside:
+            return
+        if len(inside) == len(members):
+            out.append(prefix)
+            return
+        children = {}
+        for n in members:
+            rest = n[len(prefix) + 1:] if prefix else n
+            children.setdefault(rest.split(".", 1)[0], []).append(n)
+        for child, group in children.items():
+            walk(f"{prefix}.{child}" if prefix else child, group)
+
+    walk("", list(names))
+    return sorted(out) if out != [""] else sorted({n.split(".", 1)[0] for n in names})
+
+
+def _kind(config) -> str:
+    arch = " ".join(getattr(config, "architectures", None) or [])
+    if "ForMultipleChoice" in arch:
+        return "multiple_choice"
+    if "ForSequenceClassification" in arch:
+        return "classification"
+    return "encoder"
+
+
+def _tiny_vocab() -> int:
+    from ..assets import load_tokenizer
+
+    return len(load_tokenizer("tiny:bert"))
+
+
+@functools.lru_cache(maxsize=4)
+def _tiny_source(vocab_size: int) -> Source:
+    """tiny:bert as a 'pretrained' folder: a random encoder fixed by seed 0, saved once per
+    process, so it goes through exactly the same loading and transfer path as a real model."""
+    from accelerate.utils import set_seed
+    from transformers import BertModel
+
+    config = tiny_config("tiny:bert", vocab_size)
+    set_seed(0)
+    folder = tempfile.mkdtemp(prefix="stilts-tiny-bert-")
+    atexit.register(shutil.rmtree, folder, True)
+    BertModel(config).save_pretrained(folder)
+    config = config.__class__.from_pretrained(folder)
+    return Source("tiny:bert", folder, config, "encoder")

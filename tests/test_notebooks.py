@@ -1,0 +1,90 @@
+"""The notebooks as users run them: papermill over the smoke profile, and every bad input."""
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import REPO
+from stilts_nb.errors import UserError
+from stilts_nb.notebooks import NOTEBOOKS, load_parameters, run
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A copy of the notebooks and parameters, so reports and runs land in a temporary folder."""
+    for folder in ("notebooks", "parameters"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    return tmp_path
+
+
+def test_source_notebooks_carry_no_outputs():
+    for name in NOTEBOOKS:
+        book = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+        code = [c for c in book.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), name
+        assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1, name
+
+
+@pytest.mark.parametrize("profile", ["smoke", "demo", "paper"])
+def test_every_profile_names_only_known_parameters(profile):
+    for name in NOTEBOOKS:
+        assert isinstance(load_parameters(profile, name), dict)
+
+
+def test_unknown_profile_notebook_and_key(workspace):
+    with pytest.raises(UserError, match="unknown profile 'fast'"):
+        run("fast", root=workspace)
+    with pytest.raises(UserError, match="unknown notebook.*07_extra"):
+        run("smoke", ["07_extra"], root=workspace)
+    path = workspace / "parameters" / "smoke" / "06_stability.yaml"
+    path.write_text(path.read_text() + "margni: 0.1\n")
+    with pytest.raises(UserError, match=r"06_stability.yaml: unknown parameter\(s\) margni"):
+        run("smoke", ["06_stability"], root=workspace)
+    assert not (workspace / "reports").exists()  # refused before anything ran
+
+
+def test_missing_data_is_named_before_training(workspace, tmp_path, monkeypatch):
+    monkeypatch.setenv("STILTS_DATA_DIR", str(tmp_path / "empty"))
+    with pytest.raises(UserError, match=r"task data missing before any training:\n.*01_baselines: .*RTE"):
+        run("smoke", ["01_baselines"], root=workspace)
+
+
+def test_cli_error_is_one_line(workspace):
+    proc = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "run", "--profile", "nope"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "unknown profile 'nope'" in proc.stderr
+
+
+@pytest.mark.slow
+def test_smoke_profile_end_to_end(workspace, shared_data):
+    from PIL import Image
+
+    done = run("smoke", root=workspace, log=lambda *a, **k: None)
+    assert [p.stem for p in done] == list(NOTEBOOKS)
+    for path in done:
+        book = nbformat.read(path, as_version=4)
+        errors = [o for c in book.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert not errors, (path.name, errors)
+        assert path.with_suffix(".html").stat().st_size > 10_000
+    figures = workspace / "figures" / "smoke"
+    pngs = sorted(figures.glob("*.png"))
+    assert {p.stem for p in pngs} >= {"figure2_violins_all_grid_runs_per_target",
+                                      "figure3_improvement_over_none_by_intermediate_size",
+                                      "target_size_training_loss_curves", "stability_expected_max_performance"}
+    for png in pngs:
+        assert Image.open(png).size[0] > 300 and png.with_suffix(".pdf").exists()
+    rows = lambda name: len((figures / f"{name}.csv").read_text().strip().splitlines()) - 1  # noqa: E731
+    assert rows("figure2_min_mean_best_per_pair") == 2         # rte x (none, synthesis)
+    assert rows("table2_best_of_grid_none_vs_hellaswag") == 3  # none, hellaswag (marked), synthesis
+    assert rows("table3_delta_mean_best_vs_none") == 1          # cola vs none on rte
+    assert rows("target_size_delta_vs_none_and_degenerate_runs") == 2
+    assert rows("figure3_delta_vs_none_by_intermediate_size") == 2
+    assert rows("table4_zero_shot_accuracy") == 2               # none, synthesis
+    assert rows("stability_paired_wilcoxon_vs_none") == 1
+    table2 = (figures / "table2_best_of_grid_none_vs_hellaswag.csv").read_text()
+    assert "not available offline" in table2 and "83.5 / 85.6" in table2
+    meta = json.loads((workspace / "runs" / "smoke" / "synthesis" / "synthesis.meta.json").read_text())
+    assert meta["counts"]["train"] == 40

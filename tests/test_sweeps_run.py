@@ -1,0 +1,113 @@
+"""Sweeps end to end: failures, retries, Ctrl-C, reuse across sweep files, results and status."""
+import json
+
+import pytest
+
+from stilts_nb.cli import main
+from stilts_nb.sweeps import Store, load_sweep, parse_sweep, results, run_sweep
+from test_sweeps_common import FakeTrain, fake_train, rte_dir, sweep_dict, write_sweep  # noqa: F401
+
+
+def test_a_failing_run_does_not_stop_the_sweep(tmp_path, rte_dir, monkeypatch, capsys):
+    fake = FakeTrain(fail=lambda c: c["lr"] == 2e-4)
+    monkeypatch.setattr("stilts_nb.sweeps.executors.train_run", fake)
+    path = write_sweep(tmp_path / "s.yaml", rte_dir, grid={"lr": [1e-4, 2e-4, 3e-4], "batch_size": [8],
+                                                          "warmup_ratio": [0.0], "seed": [12]})
+    store = tmp_path / "st.sqlite"
+    assert main(["sweep", str(path), "--store", str(store), "--no-progress"]) == 1
+    assert "failed: RuntimeError: boom at lr=0.0002" in capsys.readouterr().out
+    df = results(store)
+    assert sorted(df.status) == ["done", "done", "failed"] and len(fake.calls) == 3
+    assert "boom" in df[df.status == "failed"].error.iloc[0]
+    # rerun: failed runs are reported, not retried; nothing else is retrained
+    assert main(["sweep", str(path), "--store", str(store), "--no-progress"]) == 0
+    assert len(fake.calls) == 3
+    assert main(["status", "--store", str(store)]) == 0
+    assert "last error: run" in capsys.readouterr().out
+    # --retry-failed, with the cause fixed
+    fake.fail = lambda c: False
+    assert main(["sweep", str(path), "--store", str(store), "--no-progress", "--retry-failed"]) == 0
+    assert len(fake.calls) == 4
+    df = results(store)
+    assert set(df.status) == {"done"} and df.attempts.max() == 2 and df.error.isna().all()
+
+
+def test_targets_of_a_failed_intermediate_are_blocked(tmp_path, rte_dir, monkeypatch):
+    fake = FakeTrain(fail=lambda c: c["save"])
+    monkeypatch.setattr("stilts_nb.sweeps.executors.train_run", fake)
+    sweep = parse_sweep(sweep_dict(rte_dir, intermediates=["none", "rte"]), "t.yaml")
+    s = run_sweep(sweep, tmp_path / "st.sqlite", progress=False)
+    assert s["failed"] == 1 and s["blocked"] == 2 and s["done"] == 2
+
+
+def test_ctrl_c_gives_the_run_back(tmp_path, rte_dir, monkeypatch):
+    calls = FakeTrain()
+
+    def interrupted(cfg):
+        if len(calls.calls) == 1:
+            calls.calls.append(cfg)
+            raise KeyboardInterrupt
+        return calls(cfg)
+
+    monkeypatch.setattr("stilts_nb.sweeps.executors.train_run", interrupted)
+    sweep = parse_sweep(sweep_dict(rte_dir, grid={"lr": [1e-4], "batch_size": [8],
+                                                  "warmup_ratio": [0.0], "seed": [1, 2, 3]}), "t.yaml")
+    store = tmp_path / "st.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, store, progress=False)
+    df = results(store)
+    assert sorted(df.status) == ["done", "pending", "pending"]
+    assert df[df.status == "pending"].error.str.contains("interrupted").sum() == 1
+    assert not any(p.name.startswith(".") for p in (tmp_path).rglob("*") if p.is_dir() and "checkpoints" in str(p))
+    run_sweep(sweep, store, progress=False)
+    assert set(results(store).status) == {"done"}
+
+
+def test_reuse_across_sweep_files_real_training(tmp_path, rte_dir, monkeypatch):
+    """Two sweep files that share runs (tiny random BERT, real training): shared runs and the
+    intermediate are trained once, and the store knows which sweeps asked for them."""
+    import stilts_nb.sweeps.executors as ex
+
+    trained = []
+    real = ex.train_run
+    monkeypatch.setattr(ex, "train_run", lambda cfg: trained.append(cfg["task"]) or real(cfg))
+    a = write_sweep(tmp_path / "a.yaml", rte_dir, name="a", intermediates=["none", "rte"],
+                    grid={"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12]})
+    b = write_sweep(tmp_path / "b.yaml", rte_dir, name="b", intermediates=["rte"],
+                    grid={"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12, 42]},
+                    max_device_batch=4, description="cosmetic differences only")
+    store = tmp_path / "st.sqlite"
+    sa = run_sweep(load_sweep(a), store, progress=False)
+    assert sa["done"] == 3 and len(trained) == 3
+    sb = run_sweep(load_sweep(b), store, progress=False)
+    assert sb == {"already done": 2, "done": 1, "total": 3, "store": str(store)}
+    assert len(trained) == 4                         # only b's seed-42 run was new
+    df = results(store)
+    assert len(df) == 4 and df.id.is_unique and set(df.status) == {"done"}
+    inter = df[df.role == "intermediate"].iloc[0]
+    assert inter.sweeps == ["a/a", "b/b"] and inter.checkpoint
+    shared = df[(df.intermediate == "rte") & (df.seed == 12)].iloc[0]
+    assert shared.sweeps == ["a/a", "b/b"] and shared.init_id == inter.id
+    assert 0 <= shared.score <= 1 and shared.loss_curve and shared.per_epoch
+    assert "classifier" in " ".join(shared.new) and shared.transferred
+    with Store(store) as s:
+        assert (s.path.parent / inter.checkpoint / "model.safetensors").is_file()
+        assert s.integrity() == "ok"
+
+
+def test_results_command(tmp_path, rte_dir, fake_train, capsys):
+    path = write_sweep(tmp_path / "s.yaml", rte_dir)
+    store = tmp_path / "st.sqlite"
+    main(["sweep", str(path), "--store", str(store), "--no-progress"])
+    capsys.readouterr()
+    assert main(["results", "--store", str(store), "--format", "json", "--where", "seed=42"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and rows[0]["seed"] == 42 and rows[0]["per_epoch"][0]["epoch"] == 1
+    assert main(["results", "--store", str(store), "--format", "csv", "--where", "score > 0.5"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
+    assert main(["results", "--store", str(store)]) == 0
+    assert "rte" in capsys.readouterr().out
+    assert main(["results", "--store", str(store), "--where", "colour=red"]) == 2
+    assert "unknown column 'colour'" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--store", str(store), "--dry-run"]) == 0
+    assert "total                       2                     0      2" in capsys.readouterr().out

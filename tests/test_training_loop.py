@@ -1,0 +1,168 @@
+"""The training loop on a tiny random BERT and the real shared WiC files (seconds per test)."""
+import gc
+import json
+import math
+
+import pytest
+import torch
+
+from stilts_nb.training import TrainConfig, batching, loop, train
+
+TIMING = {"train_seconds", "eval_seconds", "train_tokens_per_second", "config", "checkpoint"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # tiny matrices: a second thread only adds synchronisation on a shared 2-core machine
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tiny(shared_data):
+    def make(**kw):
+        base = dict(task="wic", model="tiny:bert", lr=1e-3, batch_size=16, warmup_ratio=0.1,
+                    seed=7, epochs=2, train_limit=48, eval_limit=32, progress=False,
+                    log_every=1, data_dir=str(shared_data))
+        base.update(kw)
+        return TrainConfig(**base)
+    return make
+
+
+def stable(metrics):
+    return {k: v for k, v in metrics.items() if k not in TIMING}
+
+
+def test_schedule_and_update_arithmetic(tiny):
+    m = train(tiny(train_limit=50, epochs=3, warmup_ratio=0.2, lr=1e-3))
+    per_epoch = math.ceil(50 / 16)                     # 4 updates, the last on 2 examples
+    total = 3 * per_epoch
+    warmup = math.ceil(0.2 * total)                    # 3
+    assert (m["updates_per_epoch"], m["optimizer_steps"], m["warmup_steps"]) == (per_epoch, total, warmup)
+    lrs = [s["lr"] for s in m["steps"]]
+    expected = [1e-3 * (s / warmup if s < warmup else (total - s) / (total - warmup)) for s in range(total)]
+    assert lrs == pytest.approx(expected, abs=1e-12)   # stepped once per update, linear decay to 0
+    assert [s["step"] for s in m["steps"]] == list(range(1, total + 1))
+    assert m["train_tokens"] == 3 * sum(len(r["input_ids"]) for r in _rows(tiny, 50))
+    assert len(m["per_epoch"]) == 3 and m["per_epoch"][-1]["score"] == m["score"]
+    assert m["per_epoch"][0]["score"] is None          # per-epoch scoring is opt-in
+    assert m["per_epoch"][0]["loss"] == pytest.approx(sum(s["loss"] for s in m["steps"][:4]) / 4)
+
+
+def _rows(tiny, n):
+    from stilts_nb.assets import load_tokenizer
+    from stilts_nb.tasks import get_task, tokenize
+
+    ds = tokenize(get_task("wic"), "train", load_tokenizer("tiny:bert"), data_dir=tiny().data_dir)
+    return ds.select(range(n))
+
+
+def test_accumulation_equals_one_big_batch(tiny):
+    """batch 16 in micro-batches of <=5 (4 micro-batches) or 3 (6) == one 16-example step."""
+    whole = train(tiny(train_limit=50, dropout=0.0, max_device_batch=16))
+    for micro in (5, 3):
+        acc = train(tiny(train_limit=50, dropout=0.0, max_device_batch=micro))
+        assert acc["micro_batches_per_update"] == math.ceil(16 / micro)
+        a, b = [s["loss"] for s in whole["steps"]], [s["loss"] for s in acc["steps"]]
+        assert a == pytest.approx(b, abs=1e-5)
+        assert [s["grad_norm"] for s in whole["steps"]] == pytest.approx(
+            [s["grad_norm"] for s in acc["steps"]], rel=1e-4)
+        assert acc["score"] == whole["score"]
+
+
+def test_same_seed_is_bitwise_identical_and_seeds_differ(tiny):
+    a, b = train(tiny(seed=3)), train(tiny(seed=3))
+    assert json.dumps(stable(a), sort_keys=True) == json.dumps(stable(b), sort_keys=True)
+    c = train(tiny(seed=4))
+    assert [s["loss"] for s in a["steps"]] != [s["loss"] for s in c["steps"]]
+
+
+def test_seed_fixes_data_order_and_head():
+    lengths = list(range(100))
+    plans = [batching.epoch_batches(lengths, 16, torch.Generator().manual_seed(s), mode)
+             for s in (1, 1, 2) for mode in ("random", "length")]
+    assert plans[0] == plans[2] and plans[1] == plans[3]
+    assert plans[0] != plans[4] and plans[1] != plans[5]
+    for plan in plans:  # every epoch visits every example exactly once
+        assert sorted(i for b in plan for i in b) == lengths
+
+
+def test_length_grouping_cuts_padding(tiny):
+    rand = train(tiny(train_limit=96, epochs=1, batching="random"))
+    grouped = train(tiny(train_limit=96, epochs=1, batching="length"))
+    assert grouped["train_tokens"] == rand["train_tokens"]
+    assert grouped["padding_efficiency"] > rand["padding_efficiency"]
+    assert grouped["batching"] == "length" and grouped["config"]["batching"] == "length"
+
+
+def test_shard_covers_batch_with_equal_micro_batch_counts():
+    batch = list(range(37))
+    for world in (1, 2, 3):
+        shards = [batching.shard(batch, r, world, 5) for r in range(world)]
+        assert len({len(s) for s in shards}) == 1  # same number of forward/backward passes
+        assert sorted(i for s in shards for mb in s for i in mb) == batch
+        assert max(len(mb) for s in shards for mb in s) <= 5
+    # more ranks than examples: empty pieces that the loop replaces by zero-weight stand-ins
+    assert batching.shard([4], 1, 2, 8) == [[]]
+
+
+def test_divergence_stops_and_is_recorded(tiny, monkeypatch, tmp_path):
+    calls = {"n": 0}
+    real = loop.F.cross_entropy
+
+    def poisoned(logits, labels, **kw):
+        calls["n"] += 1
+        out = real(logits, labels, **kw)
+        return out * float("inf") if calls["n"] == 5 else out
+    monkeypatch.setattr(loop.F, "cross_entropy", poisoned)
+    m = train(tiny(max_device_batch=8, out=str(tmp_path)))   # 2 micro-batches/update: the 3rd update
+    assert m["diverged"] and m["diverged_at_step"] == 3 and m["optimizer_steps"] == 2
+    assert m["score"] is None and m["degenerate"]
+    assert len(m["steps"]) == 2
+    assert json.loads((tmp_path / "metrics.json").read_text())["diverged"] is True
+
+
+def test_absurd_learning_rate_diverges_without_exception(tiny):
+    m = train(tiny(lr=1e30, warmup_ratio=0.0))
+    assert m["diverged"] and m["score"] is None
+
+
+def test_bf16_autocast_trains_close_to_fp32(tiny):
+    fp32 = train(tiny(dropout=0.0))
+    bf16 = train(tiny(dropout=0.0, precision="bf16"))
+    assert bf16["precision"] == "bf16" and not bf16["diverged"]
+    a, b = fp32["steps"][0]["loss"], bf16["steps"][0]["loss"]
+    assert a != b and b == pytest.approx(a, abs=0.02)   # autocast: same model, coarser matmuls
+
+
+def test_many_runs_release_models(tiny):
+    from transformers import PreTrainedModel
+
+    def alive():
+        gc.collect()
+        return sum(issubclass(type(o), PreTrainedModel) for o in gc.get_objects())
+    before = alive()
+    for seed in range(3):
+        train(tiny(seed=seed, epochs=1))
+        assert alive() == before
+
+
+def test_mcc_task_and_cli_writes_metrics(shared_data, tmp_path, capsys):
+    from stilts_nb import cli
+
+    train_file = shared_data / "CoLA" / "glue_train_resplit_amrnag" / "train.tsv"
+    code = cli.main(["train", "--task", "cola", "--model", "tiny:bert", "--lr", "1e-3",
+                     "--batch-size", "16", "--warmup-ratio", "0.1", "--seed", "1", "--epochs", "1",
+                     "--train-limit", "32", "--eval-limit", "64", "--eval-each-epoch",
+                     "--data-dir", str(shared_data), "--train-file", str(train_file),
+                     "--no-progress", "--out", str(tmp_path)])
+    assert code == 0 and "metrics.json" in capsys.readouterr().out
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("task", "metric", "score", "per_epoch", "degenerate", "diverged", "train_seconds",
+                "train_tokens", "transferred", "new"):
+        assert key in m
+    assert m["metric"] == "mcc" and m["baseline"] == 0.0 and -1 <= m["score"] <= 1
+    assert m["degenerate"] == (m["score"] <= 0)
+    assert m["per_epoch"][0]["score"] == m["score"] and m["train_tokens"] > 0
