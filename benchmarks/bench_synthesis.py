@@ -81,15 +81,22 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--quality", action="store_true")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads for both sides (0 = torch's default). On a machine "
+                         "shared with other jobs, 1 thread avoids OpenMP spin-wait slowdowns")
     ap.add_argument("--json", help="also write the numbers here")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     model, tok = load_causal_lm(args.generator, torch.float32)
     gen = Generator(model, tok, args.generator, Sampling())
     items = premises(gen, args.prompts, args.seed)
     our_way(gen, items[:4], 4, 0)  # warm-up: first calls allocate and pick kernels
     ours, samples = our_way(gen, items, args.batch_size, args.seed)
+    print(f"ours: {ours:.1f}s", flush=True)
     theirs = authors_way(gen, items, args.seed)
+    print(f"authors': {theirs:.1f}s", flush=True)
     result = {
         "generator": args.generator, "prompts": len(items), "batch_size": args.batch_size,
         "threads": torch.get_num_threads(), "cpu": torch.backends.cpu.get_cpu_capability(),

@@ -135,7 +135,7 @@ def speed(args, peaks, cfg, n_nonemb) -> list:
 
     tok = load_tokenizer(MODEL)
     rows = []
-    for task, n, max_length in (("rte", 320, 128), ("wic", args.wic_examples, None)):
+    for task, n, max_length in (("rte", args.rte_examples, 128), ("wic", args.wic_examples, None)):
         ds = tokenize(get_task(task), "train", tok, max_length=max_length)
         lengths = [len(x) for x in ds.select(range(min(n, len(ds))))["input_ids"]]
         flops = model_flops(cfg, n_nonemb, lengths, args.epochs)
@@ -199,6 +199,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=2, help="trainer/ours pairs per setting (median ratio)")
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--rte-examples", type=int, default=320, help="RTE training examples (max length 128)")
     p.add_argument("--wic-examples", type=int, default=1024, help="WiC training examples for the speed part")
     p.add_argument("--eval-limit", type=int, default=64, help="dev examples scored in the speed part")
     p.add_argument("--accuracy", action="store_true", help="also the 3-seed WiC accuracy comparison (slow)")

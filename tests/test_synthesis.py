@@ -31,6 +31,12 @@ def sentence(i: int, n_words: int = 24) -> str:
     return " ".join([f"s{i}"] + [WORDS[(i + k) % len(WORDS)] for k in range(n_words - 1)])
 
 
+# A random model's next-token distribution is nearly flat, so top-p 0.9 would need a full sort
+# of the vocabulary at every step; a low temperature makes it peaked like a trained LM's, which
+# keeps the builds fast and exercises the usual (head-of-distribution) path.
+FAST = Sampling(temperature=0.1)
+
+
 @pytest.fixture(scope="module")
 def tiny():
     # one thread: the tiny model's ops are too small to share, and on a busy machine the
@@ -38,7 +44,7 @@ def tiny():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     model, tok = load_causal_lm("tiny:causal-lm")
-    yield Generator(model, tok, "tiny:causal-lm", Sampling())
+    yield Generator(model, tok, "tiny:causal-lm", FAST)
     torch.set_num_threads(threads)
 
 
@@ -52,7 +58,8 @@ def corpus(tmp_path) -> Path:
 
 
 def config(corpus, **kw) -> SynthesisConfig:
-    base = dict(corpus=str(corpus), generator="tiny:causal-lm", n=12, dev=4, batch_size=4)
+    base = dict(corpus=str(corpus), generator="tiny:causal-lm", n=12, dev=4, batch_size=4,
+                sampling=FAST)
     return SynthesisConfig(**{**base, **kw})
 
 
@@ -272,12 +279,16 @@ def test_different_configuration_is_refused(tiny, corpus, tmp_path):
         build(config(corpus), tmp_path / "foreign.jsonl", generator=tiny, progress=False)
 
 
-def test_too_few_sentences_says_how_many(tiny, corpus, tmp_path):
-    with pytest.raises(UserError, match=r"yields 40 usable sentences, fewer than --n 50 \+ --dev 4"):
-        build(config(corpus, n=50), tmp_path / "s.jsonl", generator=tiny, progress=False)
-    meta = build(config(corpus, n=50, allow_fewer=True), tmp_path / "s.jsonl", generator=tiny,
+def test_too_few_sentences_says_how_many(tiny, tmp_path):
+    small = tmp_path / "small.txt"
+    small.write_text("\n".join(sentence(i) for i in range(10)) + "\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"yields 10 usable sentences, fewer than --n 12 \+ --dev 4"):
+        build(config(small), tmp_path / "s.jsonl", generator=tiny, progress=False)
+    meta = build(config(small, allow_fewer=True), tmp_path / "s.jsonl", generator=tiny,
                  progress=False)
-    assert (meta["counts"]["train"], meta["counts"]["dev"]) == (36, 4)
+    assert (meta["counts"]["train"], meta["counts"]["dev"]) == (6, 4)
+    with pytest.raises(UserError, match="not more than --dev 10"):
+        build(config(small, dev=10, allow_fewer=True), tmp_path / "t.jsonl", generator=tiny)
 
 
 def test_empty_corpus_and_bad_paths(tiny, tmp_path):

@@ -8,7 +8,8 @@ import torch
 
 from stilts_nb.training import TrainConfig, batching, loop, train
 
-TIMING = {"train_seconds", "eval_seconds", "train_tokens_per_second", "config", "checkpoint"}
+TIMING = {"train_seconds", "train_cpu_seconds", "eval_seconds", "train_tokens_per_second", "config",
+          "checkpoint"}
 
 
 @pytest.fixture(autouse=True)

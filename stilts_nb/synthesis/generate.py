@@ -86,7 +86,7 @@ def batch_seed(seed: int, indices, attempt: int = 0) -> int:
 class Generator:
     """Samples ``n`` continuations per prompt, each cut to its own token cap."""
 
-    CANDIDATES = 256  # head of the distribution searched first for the top-p nucleus
+    CANDIDATES = (256, 4096)  # heads of the distribution searched for the top-p nucleus
 
     def __init__(self, model, tokenizer, name: str, sampling: Sampling = Sampling()):
         self.model, self.tok, self.name, self.sampling = model, tokenizer, name, sampling
@@ -185,20 +185,20 @@ class Generator:
         # transformers' TopPLogitsWarper sorts the whole vocabulary every step, which on CPU
         # costs as much as the model itself at batch 100. The same rule -- drop a token when the
         # tokens more likely than it already hold >= top_p of the mass -- only needs the head of
-        # the distribution: take the top CANDIDATES; a row whose head holds >= top_p is decided
-        # there, and only the other rows (flat distributions) pay for the full sort.
+        # the distribution: a row whose top-k tokens hold >= top_p is decided among them. Rows
+        # are tried with k = 256, then 4096, and only the flattest rows pay for a full sort.
         out = torch.empty(len(probs), dtype=torch.long)
-        head, head_ids = probs.topk(min(self.CANDIDATES, probs.shape[-1]), dim=-1)
-        decided = head.sum(-1) >= s.top_p
-        for rows, vals, ids in ((decided, head, head_ids), (~decided, None, None)):
-            if not rows.any():
-                continue
-            if vals is None:  # full sort for the rest
-                vals, ids = probs[rows].sort(-1, descending=True)
-            else:
+        todo = torch.arange(len(probs))
+        for k in (*self.CANDIDATES, probs.shape[-1]):
+            k = min(k, probs.shape[-1])
+            vals, ids = probs[todo].topk(k, dim=-1)  # sorted, most likely first
+            rows = vals.sum(-1) >= s.top_p if k < probs.shape[-1] else torch.ones(len(todo), dtype=torch.bool)
+            if rows.any():
                 vals, ids = vals[rows], ids[rows]
-            above = vals.cumsum(-1) - vals  # mass of the tokens ranked above each one
-            vals = vals.masked_fill(above >= s.top_p, 0.0)
-            pick = torch.multinomial(vals, 1, generator=gen)
-            out[rows] = ids.gather(1, pick).squeeze(1)
+                above = vals.cumsum(-1) - vals  # mass of the tokens ranked above each one
+                pick = torch.multinomial(vals.masked_fill(above >= s.top_p, 0.0), 1, generator=gen)
+                out[todo[rows]] = ids.gather(1, pick).squeeze(1)
+            todo = todo[~rows]
+            if not len(todo):
+                break
         return out
