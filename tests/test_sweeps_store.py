@@ -23,12 +23,16 @@ def test_not_sqlite(tmp_path, capsys):
     assert p.read_text().startswith("these are my notes")  # untouched
 
 
-def test_foreign_sqlite(tmp_path):
-    p = tmp_path / "other.db"
-    db = sqlite3.connect(p)
-    db.execute("CREATE TABLE experiments (id INTEGER)")
+def _sql(path, statement):
+    db = sqlite3.connect(path)
+    db.execute(statement)
     db.commit()
     db.close()
+
+
+def test_foreign_sqlite(tmp_path):
+    p = tmp_path / "other.db"
+    _sql(p, "CREATE TABLE experiments (id INTEGER)")
     with pytest.raises(UserError, match="not a stilts-nb store .*experiments"):
         Store(p)
 
@@ -36,10 +40,7 @@ def test_foreign_sqlite(tmp_path):
 def test_newer_schema(tmp_path):
     p = tmp_path / "s.sqlite"
     Store(p).close()
-    db = sqlite3.connect(p)
-    db.execute("UPDATE stilts_meta SET value='99' WHERE key='schema_version'")
-    db.commit()
-    db.close()
+    _sql(p, "UPDATE stilts_meta SET value='99' WHERE key='schema_version'")
     with pytest.raises(UserError, match="schema version 99 is newer .* upgrade stilts-nb"):
         Store(p)
 

@@ -12,13 +12,7 @@ TIMING = {"train_seconds", "train_cpu_seconds", "eval_seconds", "train_tokens_pe
           "checkpoint"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # tiny matrices: a second thread only adds synchronisation on a shared 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

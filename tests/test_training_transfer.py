@@ -11,12 +11,7 @@ from stilts_nb.tasks import get_task
 from stilts_nb.training import EvalConfig, TrainConfig, models, train, zero_shot
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
