@@ -189,7 +189,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
                     waiting_on_others.add(run.id)
                 else:
                     heart.track(run.id, True)
-                    in_flight[ex.submit(_payload(run, st, init_path))] = run
+                    in_flight[ex.submit(_payload(run, st, init_path, progress))] = run
             todo = still
             if in_flight:
                 for handle, outcome in ex.wait(list(in_flight), timeout=poll):
@@ -224,8 +224,9 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     return summary
 
 
-def _payload(run, store: Store, init_path) -> dict:
-    config = {**run.config, "init": str(init_path) if init_path else None}
+def _payload(run, store: Store, init_path, progress: bool = True) -> dict:
+    # progress is cosmetic (not in the identity): --no-progress silences the run's own bars too
+    config = {**run.config, "init": str(init_path) if init_path else None, "progress": progress}
     ckpt = None
     if run.config.get("save"):
         ckpt = str((store.checkpoints / run.id).resolve())
