@@ -26,7 +26,7 @@ def check_data(plans: dict) -> None:
     for notebook, params in plans.items():
         for name in sorted(task_names(params)):
             task = get_task(name)  # a bad name fails here, naming itself
-            if task.name.split("-")[0].split("@")[0] in BUILT:
+            if task.base in BUILT:
                 continue
             for split in ("train", "dev"):
                 try:

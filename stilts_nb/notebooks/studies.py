@@ -112,8 +112,10 @@ def with_synthesis(spec: dict, build: str | None) -> dict:
     """Point every synthesis variant of a sweep spec at one build (train + dev files)."""
     spec = copy.deepcopy(spec)
     if build:
-        train = Path(build).resolve()
-        files = {"train": str(train), "dev": str(train.with_name(train.stem + ".dev.jsonl"))}
+        from ..synthesis.store import BuildFiles  # owns the build's file naming
+
+        paths = BuildFiles(Path(build).resolve())
+        files = {"train": str(paths.train), "dev": str(paths.dev)}
         settings = spec.setdefault("task_settings", {})
         settings["synthesis"] = {**settings.get("synthesis", {}), "files": files}
     return spec

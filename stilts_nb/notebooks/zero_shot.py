@@ -18,7 +18,7 @@ def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame
 def _evaluate(spec: dict, model: str, task: str, seeds, eval_limit) -> dict:
     from ..training import EvalConfig, zero_shot
 
-    files = spec.get("task_settings", {}).get(task.split("-")[0].split("@")[0], {}).get("files")
+    files = spec.get("task_settings", {}).get(get_task(task).base, {}).get("files")
     config = EvalConfig(task=task, model=model, seeds=tuple(seeds), eval_limit=eval_limit,
                         precision=spec.get("precision", "fp32"), data_dir=spec.get("data_dir"),
                         files=files, progress=False)

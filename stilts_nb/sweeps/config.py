@@ -90,7 +90,7 @@ class Sweep:
         the role's settings (top level for targets, intermediate_training for intermediates)."""
         base = self.target_settings if role == "target" else self.intermediate_training
         out = {k: base.get(k) for k in RUN_SETTINGS}
-        for name in (task.name.split("-")[0].split("@")[0], task.name):
+        for name in (task.base, task.name):
             out.update(self.task_settings.get(name, {}))
         return out
 

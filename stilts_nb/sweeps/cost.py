@@ -47,8 +47,7 @@ def run_seconds(run, params: float, tflops: float, overhead: float) -> float:
 
     c = run.config
     task = get_task(c["task"])
-    base = task.name.split("-")[0].split("@")[0]
-    official = OFFICIAL.get(base, (10000, 1000))
+    official = OFFICIAL.get(task.base, (10000, 1000))
     train = run.train_size if run.train_size is not None else min(
         task.subsample or official[0], c["train_limit"] or official[0])
     dev = run.dev_size if run.dev_size is not None else min(official[1], c["eval_limit"] or official[1])

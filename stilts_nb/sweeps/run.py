@@ -87,9 +87,11 @@ def format_dry_run(d: dict) -> str:
     if d["missing"]:
         lines.append("data not on this machine (its runs count as new; identities are provisional "
                      "and a real run refuses until the data is there):")
+        from ..tasks import get_task
+
         groups = {}  # one line per dataset: hellaswag, hellaswag-p, hellaswag-p@2000 share files
         for task, why in d["missing"].items():
-            groups.setdefault(task.split("-")[0].split("@")[0], ([], why))[0].append(task)
+            groups.setdefault(get_task(task).base, ([], why))[0].append(task)
         for base, (tasks, why) in groups.items():
             why = why.split(": ", 1)[-1].split(". ")[0]
             lines.append(f"  {', '.join(tasks)}: {why[:160]}")

@@ -70,6 +70,11 @@ class Task:
     subsample: int | None = None          # the @N of the name: train examples kept
 
     @property
+    def base(self) -> str:
+        """The registered task a variant derives from: 'hellaswag' for 'hellaswag-p@2000'."""
+        return self.name.split("-")[0].split("@")[0]
+
+    @property
     def num_labels(self) -> int:
         return len(self.labels)
 
