@@ -80,3 +80,14 @@ def test_figures_are_written(tmp_path):
     for path in paths:
         assert path.stat().st_size > 1000
     assert Image.open(paths[0]).size[0] > 500
+
+
+def test_figure3_ticks_are_the_sizes_trained():
+    import pandas as pd
+
+    d = pd.DataFrame({"target": "wic", "intermediate": ["a@300", "a@1200", "a"], "delta_mean": [1.0, 2.0, 3.0],
+                      "delta_best": [1.5, 2.5, 3.5]})
+    fig = improvement_by_size(d, {"a@300": 300, "a@1200": 1200, "a": 2000})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["300", "1200", "2k"]
+    assert not ax.get_xticklabels(minor=True)

@@ -88,3 +88,25 @@ def test_smoke_profile_end_to_end(workspace, shared_data):
     assert "not available offline" in table2 and "83.5 / 85.6" in table2
     meta = json.loads((workspace / "runs" / "smoke" / "synthesis" / "synthesis.meta.json").read_text())
     assert meta["counts"]["train"] == 40
+    # 00's example table marks exactly one real ending per shown example (show: 3)
+    book = nbformat.read(done[0], as_version=4)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in book.cells if c.cell_type == "code"
+                   for o in c.outputs if "synthesis_examples" in c.source)
+    assert html.count("✓") == 3
+
+
+def test_subset_target_is_set_beside_the_papers_full_task():
+    """wic@1500 is not in the paper; the quoted column is the paper's full WiC, and says so."""
+    import pandas as pd
+
+    from stilts_nb.notebooks import studies
+
+    runs = pd.DataFrame({"target": ["wic@1500"] * 4, "intermediate": ["none", "none", "cola", "cola"],
+                         "score": [0.50, 0.60, 0.55, 0.62], "run_id": list("abcd"), "lr": [1e-4, 5e-5] * 2,
+                         "batch_size": 16, "warmup_ratio": 0.1, "seed": 42, "degenerate": False})
+    t2 = studies.table2(runs, ["wic@1500"]).set_index("intermediate")
+    assert t2.loc["none", "wic@1500 ours"] == 60.0
+    assert t2.loc["none", "wic paper (Pruksachatkun / Chang & Lu, quoted)"] == "70.5 / 71.8"
+    t3 = studies.table3(runs, ["cola"])
+    assert t3.loc[0, "ours Δ mean / Δ best"] == "+3.5 / +2.0"
+    assert t3.loc[0, "paper Δ mean / Δ best (quoted)"] == "+3.9 / -0.3 (on all of wic)"

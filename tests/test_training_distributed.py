@@ -3,6 +3,7 @@ at the same effective batch, with dropout off. The schedule is stepped once per 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -32,13 +33,21 @@ def test_two_processes_match_one(shared_data, tmp_path):
     finally:
         torch.set_num_threads(threads)
     env = dict(os.environ, STILTS_DATA_DIR=str(shared_data), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
-    proc = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "stilts_nb.cli",
-                           "train", *FLAGS, "--data-dir", str(shared_data), "--out", str(tmp_path)],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # its own process group: on a timeout the workers go too, not just the torchrun parent
+    proc = subprocess.Popen([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "stilts_nb.cli",
+                             "train", *FLAGS, "--data-dir", str(shared_data), "--out", str(tmp_path)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert proc.returncode == 0, stderr[-3000:]
     two = json.loads((tmp_path / "metrics.json").read_text())
     assert (one["num_processes"], two["num_processes"]) == (1, 2)
-    assert proc.stdout.count("metrics.json") == 1          # only the main process reports
+    assert stdout.count("metrics.json") == 1          # only the main process reports
     a, b = [s["loss"] for s in one["steps"]], [s["loss"] for s in two["steps"]]
     assert len(a) == len(b) == 8
     assert max(abs(x - y) for x, y in zip(a, b)) < 1e-4

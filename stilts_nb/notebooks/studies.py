@@ -144,6 +144,13 @@ def intermediate_runs(spec: dict, store: str, name: str = "notebook") -> pd.Data
     return runs[runs["id"].isin(wanted)].rename(columns={"id": "run_id"}).reset_index(drop=True)
 
 
+def guessing_losses(targets) -> dict:
+    """Target -> cross-entropy of a uniform guess, ln(number of classes or choices)."""
+    import math
+
+    return {t: math.log(get_task(t).num_choices or get_task(t).num_labels) for t in targets}
+
+
 def chance_levels(targets) -> dict:
     return {t: get_task(t).chance for t in targets}
 
@@ -162,9 +169,10 @@ def table2(runs: pd.DataFrame, targets=("rte", "wic"), counterpart: str | None =
         row = {"intermediate": inter}
         for t in targets:
             ours = best.get((t, inter))
-            quoted = paper.TABLE2.get((inter, t))
+            full = full_task(t)  # a subset target (wic@1500) is set beside the paper's full task
+            quoted = paper.TABLE2.get((inter, full))
             row[f"{t} ours"] = round(100 * ours, 1) if ours is not None else "not available offline"
-            row[f"{t} paper (Pruksachatkun / Chang & Lu, quoted)"] = (
+            row[f"{full} paper (Pruksachatkun / Chang & Lu, quoted)"] = (
                 f"{quoted[0]} / {quoted[1]}" if quoted else "—  (not in the paper)")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -175,9 +183,20 @@ def table3(runs: pd.DataFrame, intermediates: list) -> pd.DataFrame:
     d = deltas(runs)
     d = d[d["intermediate"].isin(intermediates)].copy()
     d["ours Δ mean / Δ best"] = [f"{m:+.1f} / {b:+.1f}" for m, b in zip(d["delta_mean"], d["delta_best"])]
-    d["paper Δ mean / Δ best (quoted)"] = [paper.TABLE3.get((i, t), "—  (not in the paper)")
-                                           for i, t in zip(d["intermediate"], d["target"])]
+    d["paper Δ mean / Δ best (quoted)"] = [_quoted_delta(i, t) for i, t in zip(d["intermediate"], d["target"])]
     return d.reset_index(drop=True)
+
+
+def full_task(target: str) -> str:
+    """The task a subset target was drawn from: 'wic' for 'wic@1500'."""
+    return target.split("@")[0]
+
+
+def _quoted_delta(intermediate: str, target: str) -> str:
+    quoted = paper.TABLE3.get((intermediate, full_task(target)))
+    if quoted is None:
+        return "—  (not in the paper)"
+    return quoted if full_task(target) == target else f"{quoted} (on all of {full_task(target)})"
 
 
 def by_training_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
@@ -225,10 +244,11 @@ def synthesis_counts(meta: dict) -> pd.DataFrame:
 
 
 def synthesis_examples(out: str, k: int) -> pd.DataFrame:
-    """The first k training examples, one row each, true ending marked."""
+    """The first k training examples, one row each; `label` is the position of the real ending,
+    which is also marked with a leading "✓"."""
     rows = load(get_task("synthesis"), "train", files={"train": Path(out).resolve()}).examples[:k]
     return pd.DataFrame([{"premise": r["ctx"], "label": r["label"],
-                          **{f"ending {i}" + (" (real)" if i == r["label"] else ""): e
+                          **{f"ending {i}": ("✓ " if i == r["label"] else "") + e
                              for i, e in enumerate(r["endings"])}} for r in rows])
 
 

@@ -64,7 +64,9 @@ def improvement_by_size(deltas, sizes: dict):
         ax.plot(group["size"], group["delta_mean"], "--o", color=color, label=f"{target} mean")
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xscale("log")
-    ax.set_xticks(sorted(set(table["size"])), [f"{s // 1000}k" if s >= 1000 else str(s) for s in sorted(set(table["size"]))])
+    ticks = sorted(set(table["size"]))
+    ax.set_xticks(ticks, [f"{s // 1000}k" if s % 1000 == 0 else str(s) for s in ticks])  # 2k, 10k, 1200
+    ax.minorticks_off()  # the log axis's own minor labels (4x10^2) would sit between ours
     ax.set_xlabel("intermediate training examples")
     ax.set_ylabel("Δ over None (×100)")
     ax.legend(fontsize=7)
@@ -72,11 +74,20 @@ def improvement_by_size(deltas, sizes: dict):
     return fig
 
 
-def loss_curves(curves, col: str = "target"):
-    """Training loss against optimizer step, one line per run, one panel per `col` value."""
+def loss_curves(curves, guessing: dict | None = None, col: str = "target"):
+    """Training loss against optimizer step, one line per run, one panel per `col` value.
+
+    `guessing`: {target: the loss of a uniform guess, ln(number of classes or choices)}, drawn
+    dashed -- a run whose line sits on it has learned nothing (the paper's WinoGrande-XS case).
+    """
     grid = sns.relplot(data=curves, x="step", y="loss", hue="intermediate", units="run_id", estimator=None,
                        kind="line", col=col, col_wrap=min(3, curves[col].nunique() or 1), height=3,
                        aspect=1.3, alpha=0.6, linewidth=0.8, facet_kws={"sharex": False, "sharey": False})
+    for name, ax in grid.axes_dict.items():
+        if guessing and name in guessing:
+            ax.axhline(guessing[name], color="grey", linestyle="--", linewidth=1)
+            ax.annotate(f"uniform guess {guessing[name]:.3f}", (1, guessing[name]), xycoords=("axes fraction", "data"),
+                        xytext=(-4, 3), textcoords="offset points", ha="right", fontsize=8, color="grey")
     grid.set_axis_labels("optimizer step", "training loss")
     return grid.figure
 

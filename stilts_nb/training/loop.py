@@ -46,12 +46,11 @@ def train(config) -> dict:
     collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
 
     model, transfer = models.build(task, source, config.seed, config.keep_head, config.dropout)
-    # fused kernels on GPU; on CPU torch's fused AdamW measured ~2x slower than foreach here
-    # (0.82 vs 0.43 s per step for MiniLM's 22M parameters), and torch's CPU default is the
-    # slower per-tensor loop. Same update rule either way.
-    cuda = accelerator.device.type == "cuda"
+    # torch's fused AdamW, on CPU too: one pass over each tensor instead of a dozen. Measured for
+    # MiniLM's 22.7M parameters on 2 cores: 18 ms per update, against 85 ms for foreach and 104 ms
+    # for the per-tensor loop (torch's CPU default). Same update rule; the Trainer uses it too.
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0, eps=1e-8,
-                                  fused=True if cuda else None, foreach=None if cuda else True)
+                                  fused=True)
     per_epoch = batching.updates_per_epoch(len(train_ex), config.batch_size)
     total = epochs * per_epoch
     warmup = math.ceil(config.warmup_ratio * total)
