@@ -161,3 +161,14 @@ def test_mcc_task_and_cli_writes_metrics(shared_data, tmp_path, capsys):
     assert m["metric"] == "mcc" and m["baseline"] == 0.0 and -1 <= m["score"] <= 1
     assert m["degenerate"] == (m["score"] <= 0)
     assert m["per_epoch"][0]["score"] == m["score"] and m["train_tokens"] > 0
+
+
+def test_cli_relative_file_is_taken_from_here_when_it_exists(tmp_path, monkeypatch):
+    import argparse
+
+    from stilts_nb.training.cli import _files
+
+    (tmp_path / "mine.tsv").write_text("x\n")
+    monkeypatch.chdir(tmp_path)
+    files = _files(argparse.Namespace(train_file="mine.tsv", dev_file="CoLA/dev.tsv"))
+    assert files == {"train": str((tmp_path / "mine.tsv").resolve()), "dev": "CoLA/dev.tsv"}  # dev: the data folder's

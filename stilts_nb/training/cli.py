@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..errors import UserError
 
@@ -47,14 +48,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     p.add_argument("--pad-to-multiple-of", type=int, default=8, metavar="K")
     p.add_argument("--data-dir", help="folder with one sub-folder per dataset (default $STILTS_DATA_DIR)")
-    p.add_argument("--dev-file", help="explicit dev file")
+    p.add_argument("--dev-file", help="explicit dev file (a relative path: from here if it exists, else in the data folder)")
     p.add_argument("--out", required=True, metavar="DIR", help="where metrics.json (and a checkpoint) go")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
 
 def _files(args) -> dict | None:
+    """Explicit split files. On the command line a relative path that exists from the current
+    folder means that file (what a shell user expects); any other relative path is taken in the
+    data folder, as in sweep YAML, so `--train-file CoLA/.../train.tsv` works from anywhere."""
     files = {"train": getattr(args, "train_file", None), "dev": args.dev_file}
-    files = {k: v for k, v in files.items() if v}
+    files = {k: str(Path(v).resolve()) if Path(v).is_file() else v for k, v in files.items() if v}
     return files or None
 
 
