@@ -7,6 +7,7 @@ number in a table or figure traces back to store rows.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -146,9 +147,8 @@ def intermediate_runs(spec: dict, store: str, name: str = "notebook") -> pd.Data
 
 def guessing_losses(targets) -> dict:
     """Target -> cross-entropy of a uniform guess, ln(number of classes or choices)."""
-    import math
-
-    return {t: math.log(get_task(t).num_choices or get_task(t).num_labels) for t in targets}
+    tasks = {t: get_task(t) for t in targets}
+    return {t: math.log(task.num_choices or task.num_labels) for t, task in tasks.items()}
 
 
 def chance_levels(targets) -> dict:
@@ -193,10 +193,11 @@ def full_task(target: str) -> str:
 
 
 def _quoted_delta(intermediate: str, target: str) -> str:
-    quoted = paper.TABLE3.get((intermediate, full_task(target)))
+    full = full_task(target)
+    quoted = paper.TABLE3.get((intermediate, full))
     if quoted is None:
         return "—  (not in the paper)"
-    return quoted if full_task(target) == target else f"{quoted} (on all of {full_task(target)})"
+    return quoted if full == target else f"{quoted} (on all of {full})"
 
 
 def by_training_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
