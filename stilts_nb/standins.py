@@ -1,0 +1,82 @@
+"""Stand-ins of the paper's model families: tiny random RoBERTa and GPT-2, with real tokenizers.
+
+The paper fine-tunes RoBERTa-large and samples fakes from GPT2-medium. Neither is shipped here,
+yet their conventions are what the paper profile depends on: RoBERTa's ``<s> A </s></s> B </s>``
+pair template and ``</s>`` as the separator inside WiC and SocialIQA inputs; GPT-2's single
+``<|endoftext|>`` token (beginning, end and, lacking a pad token, padding) and left-padded
+batched sampling. The stand-ins keep those conventions and swap only the scale:
+
+- a byte-level BPE tokenizer trained with ``tokenizers`` on gensim's Wikipedia sample (the same
+  algorithm as RoBERTa's and GPT-2's), 2000 entries, deterministic, built once and cached under
+  ``$STILTS_CACHE/standins/``;
+- a randomly initialised model of the real architecture (RobertaConfig / GPT2Config), a few
+  tens of thousands of parameters, fixed by seed 0.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+VOCAB_SIZE = 2000
+VERSION = 1  # bump when the recipe changes: the cache folder name carries it
+# special tokens first, in the ids RoBERTa gives them (<s> 0, <pad> 1, </s> 2, <unk> 3)
+SPECIAL = {"tiny:roberta": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+           "tiny:gpt2": ["<|endoftext|>"]}
+STANDINS = tuple(SPECIAL)
+
+
+def tokenizer_folder(name: str) -> Path:
+    """The cached tokenizer folder of a stand-in, trained on first use."""
+    from .assets import cache_dir
+
+    folder = cache_dir() / "standins" / f"{name.split(':')[1]}-v{VERSION}"
+    if (folder / "tokenizer_config.json").exists():
+        return folder
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=_made(folder.parent)))
+    _build_tokenizer(name).save_pretrained(tmp)
+    try:
+        os.replace(tmp, folder)  # atomic: a parallel worker sees a whole folder or none
+    except OSError:              # another process finished first; theirs is identical
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _made(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _build_tokenizer(name: str):
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Tokenizer, RobertaTokenizer
+
+    from .synthesis.corpus import paragraphs
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(paragraphs("gensim-enwiki"), vocab_size=VOCAB_SIZE, min_frequency=2,
+                            special_tokens=SPECIAL[name], show_progress=False)
+    model = json.loads(bpe.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    if name == "tiny:roberta":
+        # RobertaTokenizer adds the <s> A </s></s> B </s> template itself
+        return RobertaTokenizer(vocab=model["vocab"], merges=merges, model_max_length=512)
+    return GPT2Tokenizer(vocab=model["vocab"], merges=merges, model_max_length=1024)
+
+
+def config(name: str, tokenizer):
+    """The tiny architecture of a stand-in, with the token ids of its tokenizer."""
+    from transformers import GPT2Config, RobertaConfig
+
+    if name == "tiny:roberta":
+        # RoBERTa numbers positions from pad_token_id + 1: two more position slots than tokens
+        return RobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                             num_attention_heads=2, intermediate_size=64,
+                             max_position_embeddings=tokenizer.model_max_length + 2,
+                             pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                             eos_token_id=tokenizer.eos_token_id)
+    return GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=2, n_inner=64,
+                      n_positions=tokenizer.model_max_length, bos_token_id=tokenizer.bos_token_id,
+                      eos_token_id=tokenizer.eos_token_id)

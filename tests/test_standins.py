@@ -1,0 +1,115 @@
+"""tiny:roberta and tiny:gpt2: the paper's model families' conventions on tiny random models."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from stilts_nb import cli
+from stilts_nb.assets import load_tokenizer
+from stilts_nb.synthesis import SynthesisConfig, build
+from stilts_nb.synthesis.generate import Generator, Sampling, load_causal_lm
+
+
+@pytest.fixture(scope="module")
+def roberta():
+    return load_tokenizer("tiny:roberta")
+
+
+def test_roberta_pair_template_and_separator(roberta):
+    assert (roberta.bos_token, roberta.sep_token, roberta.pad_token) == ("<s>", "</s>", "<pad>")
+    s, sep = roberta.convert_tokens_to_ids(["<s>", "</s>"])
+    assert (s, sep, roberta.pad_token_id) == (0, 2, 1)  # RoBERTa's own ids
+    a = roberta("He ran the bank.", add_special_tokens=False)["input_ids"]
+    b = roberta("She sat on the bank.", add_special_tokens=False)["input_ids"]
+    # <s> A </s></s> B </s>, the template of roberta-large
+    assert roberta("He ran the bank.", "She sat on the bank.")["input_ids"] == [s, *a, sep, sep, *b, sep]
+    # a WiC input carries the separator inside its first text: it is encoded as </s>, not as text
+    wic = roberta("bank</s>He ran the bank.", "She sat on the bank.")["input_ids"]
+    word = roberta("bank", add_special_tokens=False)["input_ids"]
+    assert wic[:len(word) + 2] == [s, *word, sep]
+    assert wic.count(sep) == 4
+    # byte-level BPE: any text round-trips, with a word-initial space marker as RoBERTa's
+    text = "naïve café — 3.5 µm"
+    assert roberta.decode(roberta(text)["input_ids"], skip_special_tokens=True) == text
+    assert roberta.convert_ids_to_tokens(roberta(" the")["input_ids"])[1] == "Ġthe"
+
+
+def test_tokenizer_is_built_once_and_deterministic(roberta, tmp_path, monkeypatch):
+    from stilts_nb import standins
+
+    first = standins.tokenizer_folder("tiny:roberta")
+    assert standins.tokenizer_folder("tiny:roberta") == first  # cached: the same folder
+    monkeypatch.setenv("STILTS_CACHE", str(tmp_path))
+    again = standins.tokenizer_folder("tiny:roberta")  # a fresh build elsewhere
+    assert again != first
+    assert (again / "tokenizer.json").read_text() == (first / "tokenizer.json").read_text()
+
+
+def test_preview_shows_roberta_separator(shared_data, capsys):
+    def preview(*tokenizer):
+        assert cli.main(["preview", "wic", "--split", "dev", "--limit", "2", *tokenizer,
+                         "--data-dir", str(shared_data)]) == 0
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+    rows = preview("--tokenizer", "tiny:roberta")
+    assert rows[0]["text_a"] == "board</s>Room and board ."
+    assert rows == preview()  # the default is roberta-large's separator: the same inputs
+    assert preview("--tokenizer", "tiny:bert")[0]["text_a"] == "board[SEP]Room and board ."
+
+
+def test_tiny_roberta_fine_tunes_multiple_choice(shared_data, one_torch_thread):
+    from stilts_nb.training import TrainConfig, train
+
+    m = train(TrainConfig(task="winogrande_xs", model="tiny:roberta", lr=1e-3, batch_size=8,
+                          epochs=1, train_limit=16, eval_limit=16, data_dir=str(shared_data),
+                          progress=False))
+    assert m["diverged"] is False and m["eval_examples"] == 16 and 0 <= m["score"] <= 1
+    assert m["transferred"] == ["roberta"] and m["new"] == ["classifier"]
+
+
+def test_gpt2_conventions(one_torch_thread):
+    model, tok = load_causal_lm("tiny:gpt2")
+    assert model.config.model_type == "gpt2"
+    # GPT-2 has one special token: it begins, ends and (lacking a pad token) pads
+    assert tok.eos_token == tok.pad_token == "<|endoftext|>" and tok.all_special_ids == [tok.eos_token_id]
+    gen = Generator(model, tok, "tiny:gpt2", Sampling(temperature=0.1))
+    prompts = [gen.encode("The river flows"), gen.encode("In the year of the long winter, the town")]
+    assert len(prompts[0]) < len(prompts[1])  # left padding is exercised
+    out = gen.sample_tokens(prompts, caps=[5, 3], n=3, seed=7)
+    assert [len(row) for row in out] == [3, 3]
+    assert all(len(t) <= cap for row, cap in zip(out, [5, 3]) for t in row)
+    assert all(tok.eos_token_id not in t for row in out for t in row)  # the stop token is cut
+    # left padding must not change what a prompt generates: alone it samples the same tokens
+    alone = gen.sample_tokens(prompts[:1], caps=[5], n=3, seed=7)
+    assert alone[0] == gen.sample_tokens(prompts[:1], caps=[5], n=3, seed=7)[0]
+    logits_pad = _last_logits(gen, prompts)[0]
+    logits_alone = _last_logits(gen, prompts[:1])[0]
+    assert torch.allclose(logits_pad, logits_alone, atol=1e-4)
+
+
+def _last_logits(gen, prompts):
+    pad = gen.tok.pad_token_id
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        return gen.model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, -1]
+
+
+def test_gpt2_builds_synthesis_fakes(tmp_path, one_torch_thread):
+    words = "the river flows past the old mill where children play in summer and the farmers bring grain".split()
+    lines = [". ".join(" ".join(words[(i + k) % len(words)] for k in range(24)) + f" n{i}{j}"
+                       for j in range(2)) for i in range(12)]
+    corpus = tmp_path / "wiki.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "s.jsonl"
+    build(SynthesisConfig(corpus=str(corpus), generator="tiny:gpt2", n=8, dev=2, batch_size=4,
+                          sampling=Sampling(temperature=0.1)), out, progress=False)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 8
+    for row in rows:
+        assert len(row["endings"]) == 4 and len(set(row["endings"])) == 4
+        assert all(e.strip() and "<|endoftext|>" not in e for e in row["endings"])
