@@ -16,10 +16,11 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
+from . import overlays
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
              "04_intermediate_size", "05_zero_shot", "06_stability")
-PROFILES = ("smoke", "demo", "paper")
+PROFILES = ("smoke", "demo", "paper", "paper-rehearsal")  # the last: an overlay (overlays.py)
 ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, parameters/, reports/
 
 
@@ -27,6 +28,8 @@ def load_parameters(profile: str, notebook: str, root: Path = ROOT) -> dict:
     """The profile's values for one notebook, checked against the notebook's parameters cell."""
     import papermill
 
+    if overlays.is_overlay(profile, root):
+        return overlays.parameters(profile, notebook, root, load_parameters)
     path = root / "parameters" / profile / f"{notebook}.yaml"
     if not path.exists():
         raise UserError(f"{path}: no parameters for notebook {notebook} in profile {profile}")
@@ -55,8 +58,19 @@ def _select(profile: str, notebooks: list | None) -> list:
 
 
 def run(profile: str, notebooks: list | None = None, store: str | None = None,
-        executor: str = "local", root: Path = ROOT, log=print) -> list:
-    """Execute the chosen notebooks in order; return the executed notebook paths."""
+        executor: str = "local", root: Path = ROOT, log=print, rehearsal: bool = False) -> list:
+    """Execute the chosen notebooks in order; return the executed notebook paths.
+
+    ``rehearsal``: the profile's rehearsal overlay (``paper`` -> ``paper-rehearsal``)."""
+    if rehearsal:
+        profile = f"{profile}-rehearsal"
+        if not overlays.is_overlay(profile, root):
+            raise UserError(f"no rehearsal for this profile: {overlays.path(profile, root)} does not exist")
+    with overlays.applied(profile, root):
+        return _run(profile, notebooks, store, executor, root, log)
+
+
+def _run(profile, notebooks, store, executor, root, log) -> list:
     import papermill
 
     chosen = _select(profile, notebooks)

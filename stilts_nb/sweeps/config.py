@@ -34,8 +34,8 @@ RUN_SETTINGS = {"train_limit": "pos_int", "eval_limit": "pos_int", "epochs": "po
                 "max_length": "pos_int"}
 TOP = {
     "name": "str", "description": "str", "model": "str", "store": "str", "data_dir": "str",
-    "precision": ("choice", ("fp32", "bf16")), "batching": ("choice", ("random", "length")),
-    "max_device_batch": "pos_int", "log_every": "pos_int", "eval_each_epoch": "bool",
+    "precision": ("choice", ("fp32", "bf16", "auto")), "batching": ("choice", ("random", "length")),
+    "max_device_batch": "pos_int_or_auto", "tf32": "bool", "log_every": "pos_int", "eval_each_epoch": "bool",
     "save_targets": "bool", **RUN_SETTINGS,
     "intermediates": "tasks", "targets": "tasks", "grid": "grid", "studies": "studies",
     "intermediate_training": "intermediate_training", "task_settings": "task_settings",
@@ -75,7 +75,8 @@ class Sweep:
     data_dir: str | None = None
     precision: str = "fp32"
     batching: str = "random"
-    max_device_batch: int = 32
+    max_device_batch: int | str = 32     # or "auto"
+    tf32: bool = False
     log_every: int = 10
     eval_each_epoch: bool = False
     save_targets: bool = False
@@ -151,6 +152,7 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
         description=data.get("description", ""), store=data.get("store"),
         data_dir=data.get("data_dir"), precision=data.get("precision", "fp32"),
         batching=data.get("batching", "random"), max_device_batch=data.get("max_device_batch", 32),
+        tf32=data.get("tf32", False),
         log_every=data.get("log_every", 10), eval_each_epoch=data.get("eval_each_epoch", False),
         save_targets=data.get("save_targets", False),
         target_settings={k: data.get(k) for k in RUN_SETTINGS}, intermediate_training=it,
@@ -195,6 +197,7 @@ class _Checker:
         integer = isinstance(v, int) and not isinstance(v, bool)
         ok = {"str": isinstance(v, str) and v.strip() != "", "bool": isinstance(v, bool),
               "pos_int": integer and v > 0, "nonneg_int": integer and v >= 0,
+              "pos_int_or_auto": (integer and v > 0) or v == "auto",
               "pos_num": number and v > 0, "nonneg_num": number and v >= 0,
               "ratio": number and 0 <= v < 1}
         if kind in ok:
@@ -273,6 +276,7 @@ class _Checker:
 
 _EXPECTED = {"str": "a non-empty string", "bool": "true or false",
              "pos_int": "a positive integer", "nonneg_int": "a non-negative integer",
+             "pos_int_or_auto": "a positive integer or auto",
              "pos_num": "a positive number", "nonneg_num": "a non-negative number",
              "ratio": "a number in [0, 1)"}
 

@@ -96,6 +96,8 @@ def identity(config, *, init_id: str | None, data: dict, source: dict) -> dict:
     from ..tasks import get_task
 
     ident = {k: v for k, v in config.identity().items() if k not in NOT_HASHED}
+    if not ident.get("tf32"):  # absent = off: runs stored before the setting keep their ids
+        ident.pop("tf32", None)
     for f in fields(config):  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
         if f.name in ident and "float" in str(f.type) and ident[f.name] is not None:
             ident[f.name] = float(ident[f.name])

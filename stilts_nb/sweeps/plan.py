@@ -62,6 +62,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
     def make(task_name, role, hp, init: Run | None, intermediate):
         from ..tasks import get_task
         from ..training.config import TrainConfig
+        from ..training.hardware import resolve_precision  # auto -> what this machine runs fast
 
         task = get_task(task_name)
         s = sweep.settings_for(task, role)
@@ -72,7 +73,8 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             warmup_ratio=float(hp["warmup_ratio"]), seed=hp["seed"],
             epochs=s["epochs"] or task.epochs, max_length=s["max_length"] or task.max_length,
             max_device_batch=sweep.max_device_batch, train_limit=s["train_limit"],
-            eval_limit=s["eval_limit"], precision=sweep.precision, batching=sweep.batching,
+            eval_limit=s["eval_limit"], precision=resolve_precision(sweep.precision),
+            tf32=sweep.tf32, batching=sweep.batching,
             log_every=sweep.log_every, eval_each_epoch=sweep.eval_each_epoch, data_dir=data_dir,
             files=files, save=role == "intermediate" or sweep.save_targets,
         )

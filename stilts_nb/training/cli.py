@@ -28,6 +28,7 @@ def register(subparsers) -> None:
                    help="record the training loss every N optimizer updates (default 10)")
     p.add_argument("--train-file", help="explicit training file (e.g. the CoLA re-split train.tsv)")
     p.add_argument("--save", action="store_true", help="save the final model to --out (safetensors)")
+    p.add_argument("--tf32", action="store_true", help="fp32 matmuls on TF32 tensor cores (Ampere+ GPUs)")
     p.set_defaults(func=run_train)
 
     e = subparsers.add_parser("evaluate", help="zero-shot: score a model on a task without training",
@@ -42,15 +43,21 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True, help="task name, e.g. wic, winogrande_xs, hellaswag-p@2000")
     p.add_argument("--model", required=True, help="pkg:NAME, tiny:bert, hub id or folder")
     p.add_argument("--max-length", type=int, help="default: the task's")
-    p.add_argument("--max-device-batch", type=int, default=32, metavar="M",
-                   help="largest micro-batch per device; above it gradients are accumulated")
+    p.add_argument("--max-device-batch", type=_int_or_auto, default=32, metavar="M",
+                   help="largest micro-batch per device; above it gradients are accumulated "
+                        "(train: auto = the largest that fits)")
     p.add_argument("--eval-limit", type=int, metavar="N", help="score on the first N dev examples")
-    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    p.add_argument("--precision", choices=("fp32", "bf16", "auto"), default="fp32",
+                   help="auto: bf16 where the GPU or CPU computes it natively, else fp32")
     p.add_argument("--pad-to-multiple-of", type=int, default=8, metavar="K")
     p.add_argument("--data-dir", help="folder with one sub-folder per dataset (default $STILTS_DATA_DIR)")
     p.add_argument("--dev-file", help="explicit dev file (a relative path: from here if it exists, else in the data folder)")
     p.add_argument("--out", required=True, metavar="DIR", help="where metrics.json (and a checkpoint) go")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+
+
+def _int_or_auto(text: str):
+    return text if text == "auto" else int(text)
 
 
 def _files(args) -> dict | None:
@@ -71,7 +78,7 @@ def run_train(args) -> int:
                       epochs=args.epochs, max_length=args.max_length,
                       max_device_batch=args.max_device_batch, train_limit=args.train_limit,
                       eval_limit=args.eval_limit, precision=args.precision, batching=args.batching,
-                      pad_to_multiple_of=args.pad_to_multiple_of, keep_head=args.keep_head,
+                      pad_to_multiple_of=args.pad_to_multiple_of, keep_head=args.keep_head, tf32=args.tf32,
                       dropout=args.dropout, eval_each_epoch=args.eval_each_epoch,
                       log_every=args.log_every, data_dir=args.data_dir, files=_files(args),
                       out=args.out, save=args.save, progress=args.progress)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import UserError
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")  # auto: resolved by hardware.py before hashing
 BATCHINGS = ("random", "length")
 
 # Fields that change how a run is carried out or reported, never its numbers. Everything else
@@ -36,10 +36,11 @@ class TrainConfig:
     seed: int = 42                      # fixes the new head's initialization and the data order
     epochs: int | None = None           # None: the task's default (authors' scripts)
     max_length: int | None = None       # None: the task's default
-    max_device_batch: int = 32          # micro-batch cap per process; above it we accumulate
+    max_device_batch: int | str = 32    # micro-batch cap per process (or "auto": microbatch.py)
     train_limit: int | None = None      # keep the first N training examples
     eval_limit: int | None = None       # score on the first N dev examples
-    precision: str = "fp32"             # "fp32" | "bf16" (autocast; master weights stay fp32)
+    precision: str = "fp32"             # "fp32" | "bf16" (autocast; master weights stay fp32) | "auto"
+    tf32: bool = False                  # fp32 matmuls on TF32 tensor cores (GPUs that have them)
     batching: str = "random"            # "random" (the authors' sampler) | "length" (grouped)
     pad_to_multiple_of: int = 8
     keep_head: bool = False             # classification -> classification: keep a matching head
@@ -58,8 +59,8 @@ class TrainConfig:
             raise UserError(f"learning rate must be a positive number, got {self.lr}")
         if not _positive_int(self.batch_size):
             raise UserError(f"batch size must be a positive integer, got {self.batch_size}")
-        if not _positive_int(self.max_device_batch):
-            raise UserError(f"max device batch must be a positive integer, got {self.max_device_batch}")
+        if not (_positive_int(self.max_device_batch) or self.max_device_batch == "auto"):
+            raise UserError(f"max device batch must be a positive integer or auto, got {self.max_device_batch}")
         if not _finite(self.warmup_ratio) or not 0 <= self.warmup_ratio < 1:
             raise UserError(f"warmup ratio must be in [0, 1), got {self.warmup_ratio}")
         if self.epochs is not None and not _positive_int(self.epochs):

@@ -6,6 +6,7 @@ import json
 import math
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -79,9 +80,10 @@ def zero_shot(config) -> dict:
     the same score for every seed, so it is scored once; otherwise the score depends on the
     random head (the paper's None row of Table 4) and we report mean and spread over seeds.
     """
-    from . import data, loop, models
+    from . import data, hardware, loop, models
 
     config.validate()
+    config = replace(config, precision=hardware.resolve_precision(config.precision))
     task, tokenizer, base = data.resolve(config.task, config.model)
     accelerator = loop.make_accelerator(config.precision)
     dev = data.split(task, "dev", tokenizer, config, config.eval_limit)

@@ -21,12 +21,13 @@ import gc
 import math
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import batching, data, evaluate, models
+from . import batching, data, evaluate, hardware, microbatch, models
 
 CLIP_NORM = 1.0
 
@@ -38,6 +39,9 @@ def train(config) -> dict:
     which is then returned with ``diverged=True`` (no exception), so a sweep goes on.
     """
     config.validate()
+    requested_micro = config.max_device_batch
+    config = replace(config, precision=hardware.resolve_precision(config.precision))
+    tf32 = hardware.apply_tf32(config.tf32)
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
     epochs = config.epochs or task.epochs
     accelerator = make_accelerator(config.precision)
@@ -59,6 +63,9 @@ def train(config) -> dict:
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(model, optimizer)
     try:
+        if config.max_device_batch == "auto":
+            config = replace(config, max_device_batch=microbatch.fit(
+                model, train_ex, collate, config.batch_size, accelerator))
         result = _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex,
                       collate, epochs)
         result.update({
@@ -69,7 +76,8 @@ def train(config) -> dict:
                                                   / config.max_device_batch),
             "train_examples": len(train_ex), "eval_examples": len(dev_ex),
             "data_fingerprint": {"train": train_ex.fingerprint, "dev": dev_ex.fingerprint},
-            "precision": config.precision, "batching": config.batching, **transfer,
+            "precision": config.precision, "tf32": tf32, "batching": config.batching,
+            "max_device_batch_requested": requested_micro, **transfer,
             "config": config.to_dict(), **environment(accelerator),
         })
         result["baseline"] = evaluate.baseline(task, dev_ex.labels)

@@ -1,0 +1,94 @@
+"""Profiles declared as an overlay of another profile: ``parameters/<name>.yaml``.
+
+An overlay names its ``base`` profile and only the values it swaps; every other value is the
+base's, so the two can never drift apart. ``paper-rehearsal`` is the paper profile with the
+scale swapped (stand-in models, small data files, one epoch, a few grid points): what is kept is
+read from parameters/paper/ at run time, not copied.
+
+Keys of an overlay file:
+    base        the profile it overlays
+    data        a folder (relative to the repository) where the package writes small files in
+                every task's official format (tasks/samples.py); the run reads its data there
+    every       values set in every notebook whose parameters already have that key
+    sweep       merged into the ``sweep`` of every notebook that has one
+    notebooks   per notebook: values merged into that notebook's parameters
+Mappings are merged key by key (recursively); anything else replaces the base's value.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import yaml
+
+from ..errors import UserError
+
+KEYS = ("base", "data", "every", "sweep", "notebooks")
+
+
+def path(profile: str, root: Path) -> Path:
+    return root / "parameters" / f"{profile}.yaml"
+
+
+def is_overlay(profile: str, root: Path) -> bool:
+    return path(profile, root).is_file()
+
+
+def read(profile: str, root: Path) -> dict:
+    file = path(profile, root)
+    try:
+        spec = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise UserError(f"{file}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("base"), str):
+        raise UserError(f"{file}: an overlay is a mapping that names its base profile (base: paper)")
+    unknown = sorted(set(spec) - set(KEYS))
+    if unknown:
+        raise UserError(f"{file}: unknown key(s) {', '.join(unknown)}; an overlay takes {', '.join(KEYS)}")
+    return spec
+
+
+def parameters(profile: str, notebook: str, root: Path, load_base) -> dict:
+    """The base profile's parameters of one notebook with the overlay applied."""
+    spec = read(profile, root)
+    file = path(profile, root)
+    values = load_base(spec["base"], notebook, root)
+    for key, value in (spec.get("every") or {}).items():
+        if key in values:
+            values[key] = merge(values[key], value)
+    if "sweep" in values and spec.get("sweep"):
+        values["sweep"] = merge(values["sweep"], spec["sweep"])
+    own = (spec.get("notebooks") or {}).get(notebook) or {}
+    unknown = sorted(set(own) - set(values))
+    if unknown:  # the base's file was checked against the notebook; an overlay adds no new key
+        raise UserError(f"{file}: notebooks.{notebook}: unknown parameter(s) {', '.join(unknown)}; "
+                        f"{notebook} in profile {spec['base']} has {', '.join(values)}")
+    return merge(values, own)
+
+
+def merge(base, over):
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{k: merge(base.get(k), v) for k, v in over.items()}}
+    return over
+
+
+@contextlib.contextmanager
+def applied(profile: str, root: Path):
+    """While running an overlay profile: its data files written and $STILTS_DATA_DIR on them
+    (the notebook kernels inherit it), restored afterwards."""
+    if not is_overlay(profile, root) or not read(profile, root).get("data"):
+        yield
+        return
+    from ..tasks import samples
+
+    folder = samples.write((root / read(profile, root)["data"]).resolve())
+    before = os.environ.get("STILTS_DATA_DIR")
+    os.environ["STILTS_DATA_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("STILTS_DATA_DIR", None)
+        else:
+            os.environ["STILTS_DATA_DIR"] = before

@@ -1,0 +1,80 @@
+"""What the machine multiplies fast, read from what it reports: never assumed.
+
+``precision: auto`` resolves here, once, before a run is hashed, so the store records (and
+identifies runs by) the precision that was actually used, never "auto":
+- a CUDA device with bf16 support (compute capability 8.0+: A100, H100, RTX 30xx...) -> bf16;
+- a CUDA device without it (V100, T4) -> fp32;
+- a CPU with native bf16 instructions (AVX512-BF16 or AMX) -> bf16. Measured on a 2-core
+  AVX512-BF16 machine: fp32 184, bf16 396 GFLOP/s;
+- any other CPU -> fp32: on AVX2-only CPUs PyTorch emulates bf16 matmuls at ~1 GFLOP/s against
+  ~133 for fp32, a hundred times slower.
+A run planned on one machine and executed on another (a CPU driver submitting to GPU workers)
+gets the planning machine's answer: name the precision explicitly there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    cuda: bool = False
+    cuda_name: str = ""
+    cuda_bf16: bool = False
+    cuda_tf32: bool = False          # Ampere or newer (compute capability 8.0+)
+    cpu_flags: frozenset = frozenset()
+
+    @property
+    def cpu_bf16(self) -> bool:
+        return bool(self.cpu_flags & NATIVE_BF16_FLAGS)
+
+
+def probe() -> Capabilities:
+    """This machine's capabilities (cheap: no kernel is launched)."""
+    if torch.cuda.is_available():
+        major, _ = torch.cuda.get_device_capability()
+        return Capabilities(cuda=True, cuda_name=torch.cuda.get_device_name(),
+                            cuda_bf16=torch.cuda.is_bf16_supported(), cuda_tf32=major >= 8)
+    return Capabilities(cpu_flags=cpu_flags())
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset:
+    """The CPU's instruction-set flags: /proc/cpuinfo on Linux, else what oneDNN reports."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    try:  # macOS, Windows: oneDNN knows whether it has native bf16 kernels
+        return NATIVE_BF16_FLAGS if torch.ops.mkldnn._is_mkldnn_bf16_supported() else frozenset()
+    except (AttributeError, RuntimeError):
+        return frozenset()
+
+
+def resolve_precision(requested: str, caps: Capabilities | None = None) -> str:
+    """``auto`` -> "bf16" or "fp32" for this hardware; any other value is returned as is."""
+    if requested != "auto":
+        return requested
+    caps = caps or probe()
+    if caps.cuda:
+        return "bf16" if caps.cuda_bf16 else "fp32"
+    return "bf16" if caps.cpu_bf16 else "fp32"
+
+
+def apply_tf32(enabled: bool, caps: Capabilities | None = None) -> bool:
+    """Let fp32 matmuls and convolutions use TF32 tensor cores (10-bit mantissa products, fp32
+    accumulation) when asked and the GPU has them; returns whether TF32 is in effect.
+
+    Off by default: the authors' fp32 runs predate TF32, and it changes the numbers."""
+    caps = caps or probe()
+    active = bool(enabled and caps.cuda and caps.cuda_tf32)
+    if caps.cuda:
+        torch.backends.cuda.matmul.allow_tf32 = active
+        torch.backends.cudnn.allow_tf32 = active
+    return active
