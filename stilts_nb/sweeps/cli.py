@@ -15,6 +15,9 @@ def register(sub) -> None:
                                    "or runs/stilts.sqlite)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", help="Ray address: auto (a running cluster) or ray://host:10001")
+    p.add_argument("--gpus-per-run", type=float, metavar="G",
+                   help="Ray: GPUs each run asks for; 0.25 packs four runs on one GPU")
+    p.add_argument("--cpus-per-run", type=float, metavar="C", help="Ray: CPUs each run asks for")
     p.add_argument("--dry-run", action="store_true", help="count new/done/failed runs and estimate the cost")
     p.add_argument("--retry-failed", action="store_true", help="train failed runs again")
     p.add_argument("--no-wait", action="store_true",
@@ -37,9 +40,11 @@ def register(sub) -> None:
 
 def run_sweep_cmd(args) -> int:
     from .config import load_sweep
+    from .packing import with_flags
     from .run import dry_run, format_dry_run, run_sweep
 
     sweep = load_sweep(args.config)
+    sweep.resources = with_flags(sweep.resources, args.gpus_per_run, args.cpus_per_run)
     if args.dry_run:
         d = dry_run(sweep, args.store)
         print(json.dumps(d, indent=1, default=str) if args.json else format_dry_run(d))

@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 
 from ..errors import UserError
+from .packing import runs_at_once
 
 # Environment a worker needs to see the same data, caches and offline switch as the driver.
 FORWARDED_ENV = ("STILTS_DATA_DIR", "STILTS_CACHE", "HF_HUB_OFFLINE", "HF_HOME",
@@ -153,7 +154,7 @@ class RayExecutor:
         gpus = res.get("num_gpus", 1 if cluster.get("GPU", 0) >= 1 else 0)
         cpus = res.get("num_cpus", 1)
         self.options = {"num_cpus": cpus, "num_gpus": gpus}
-        self.threads = res.get("torch_threads") or max(1, int(cpus))
+        self.threads = res.get("torch_threads") or max(1, int(cpus))  # 0.5 CPU: still 1 thread
         self._limit = res.get("max_in_flight")
         self._remote = ray.remote(_ray_execute)
         self._capacity_at = 0.0
@@ -163,12 +164,8 @@ class RayExecutor:
     def capacity(self) -> int:
         """How many runs fit on the cluster at once (re-read now and then: nodes join late)."""
         if time.time() - self._capacity_at > 30:
-            cluster = self.ray.cluster_resources()
-            if self.options["num_gpus"]:
-                fit = cluster.get("GPU", 0) // self.options["num_gpus"]
-            else:
-                fit = cluster.get("CPU", 1) // self.options["num_cpus"]
-            self._capacity = max(1, int(fit))
+            self._capacity = runs_at_once(self.ray.cluster_resources(), self.options["num_gpus"],
+                                          self.options["num_cpus"])
             self._capacity_at = time.time()
         return min(self._capacity, self._limit) if self._limit else self._capacity
 
@@ -200,8 +197,13 @@ class RayExecutor:
 
 
 def _ray_execute(payload: dict) -> dict:
+    import ray
+
     payload["config"] = {**payload["config"], "progress": False}  # no bars from workers
-    return execute(payload)
+    outcome = execute(payload)
+    if "metrics" in outcome:  # what Ray gave this run, e.g. {"GPU": 0.25, "CPU": 1.0}
+        outcome["metrics"]["ray_resources"] = ray.get_runtime_context().get_assigned_resources()
+    return outcome
 
 
 def make_executor(name: str, address: str | None = None, resources: dict | None = None):
