@@ -1,24 +1,15 @@
 """The paper profile rehearsed: an overlay of parameters/paper/ on stand-in models and sample data."""
 from __future__ import annotations
 
-import shutil
-
 import nbformat
 import pandas as pd
 import pytest
 
-from conftest import REPO
 from stilts_nb.errors import UserError
 from stilts_nb.notebooks import NOTEBOOKS, load_parameters, run
 from stilts_nb.notebooks.preflight import task_names
 from stilts_nb.tasks import get_task, load, samples
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    for folder in ("notebooks", "parameters"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+from test_notebooks import workspace  # noqa: F401 -- fixture: a copy of notebooks/ and parameters/
 
 
 def test_rehearsal_keeps_what_defines_the_paper():

@@ -137,6 +137,9 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     wanted = [r.id for r in expand(sweep).runs if r.role == "target"]
     runs = results(store)
     runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
+    if len(runs):  # precision auto resolves per machine: the report says what it ran in
+        print(f"precision: {', '.join(sorted(set(runs['precision'])))}; "
+              f"device: {', '.join(sorted(set(runs['device'].dropna())))}")
     return runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True)
 
 
