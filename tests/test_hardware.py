@@ -127,3 +127,12 @@ def test_auto_micro_batch_is_accepted_in_sweeps_and_rejected_when_misspelled():
     assert parse_sweep({**spec, "max_device_batch": "auto", "precision": "auto"}).max_device_batch == "auto"
     with pytest.raises(UserError, match="'max_device_batch': expected a positive integer or auto"):
         parse_sweep({**spec, "max_device_batch": "atuo"})
+
+
+def test_zero_shot_records_the_resolved_precision(shared_data, monkeypatch, one_torch_thread):
+    from stilts_nb.training import EvalConfig, zero_shot
+
+    monkeypatch.setattr(hardware, "probe", lambda: AVX2)
+    r = zero_shot(EvalConfig(task="winogrande_xs", model="tiny:bert", seeds=(1,), eval_limit=8,
+                             precision="auto", data_dir=str(shared_data), progress=False))
+    assert r["precision"] == "fp32"

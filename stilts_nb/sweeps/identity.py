@@ -45,7 +45,9 @@ def model_source(name: str) -> dict:
     from ..assets import TINY_MODELS
 
     if name in TINY_MODELS:
-        return {"name": name}
+        from ..standins import STANDINS, VERSION  # a new stand-in recipe is a new model
+
+        return {"name": name, **({"recipe": VERSION} if name in STANDINS else {})}
     if name.startswith("pkg:"):
         dist = name[len("pkg:"):]
         try:
