@@ -39,6 +39,12 @@ def matthews(preds: np.ndarray, labels: np.ndarray) -> float:
     return float((c * n - (t * p).sum()) / denom) if denom > 0 else 0.0
 
 
+def constant_prediction_score(metric: str, labels) -> float:
+    """The score of a diverged run's model: NaN logits make argmax pick index 0 for every
+    example (torch's argmax returns the first NaN), i.e. the first class or the first choice."""
+    return score(metric, np.zeros(len(labels), dtype=np.int64), labels)
+
+
 def baseline(task, labels) -> float:
     """What a run must beat not to be degenerate: the majority-class share of the evaluated dev
     labels for accuracy classification, chance for multiple choice, 0 for MCC."""

@@ -35,7 +35,9 @@ def train(config) -> dict:
     """Train one run and return its metrics (also written to ``config.out``/metrics.json).
 
     Bad input raises UserError before any compute. A NaN/inf loss or gradient stops the run,
-    which is then returned with ``diverged=True`` (no exception), so a sweep goes on.
+    which is then returned with ``diverged=True`` (no exception), so a sweep goes on. Its score is
+    what the authors' loop (which had no NaN stop) would have reported for it: a model with NaN
+    outputs predicts the first class under argmax, so the run scores that constant prediction.
     """
     config.validate()
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
@@ -53,7 +55,7 @@ def train(config) -> dict:
                                   fused=True)
     per_epoch = batching.updates_per_epoch(len(train_ex), config.batch_size)
     total = epochs * per_epoch
-    warmup = math.ceil(config.warmup_ratio * total)
+    warmup = int(config.warmup_ratio * total)  # truncated, as the authors' scripts
     from transformers import get_linear_schedule_with_warmup
 
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
@@ -72,6 +74,8 @@ def train(config) -> dict:
             "precision": config.precision, "batching": config.batching, **transfer,
             "config": config.to_dict(), **environment(accelerator),
         })
+        if result["diverged"]:
+            result["score"] = evaluate.constant_prediction_score(task.metric, dev_ex.labels)
         result["baseline"] = evaluate.baseline(task, dev_ex.labels)
         result["degenerate"] = result["diverged"] or result["score"] <= result["baseline"]
         if config.save and not result["diverged"]:
