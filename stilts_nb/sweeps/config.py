@@ -36,7 +36,7 @@ TOP = {
     "name": "str", "description": "str", "model": "str", "store": "str", "data_dir": "str",
     "precision": ("choice", ("fp32", "bf16")), "batching": ("choice", ("random", "length")),
     "max_device_batch": "pos_int", "log_every": "pos_int", "eval_each_epoch": "bool",
-    "save_targets": "bool", **RUN_SETTINGS,
+    "save_targets": "bool", "keep_head": "bool", **RUN_SETTINGS,
     "intermediates": "tasks", "targets": "tasks", "grid": "grid", "studies": "studies",
     "intermediate_training": "intermediate_training", "task_settings": "task_settings",
     "resources": "resources", "cost": "cost",
@@ -79,6 +79,7 @@ class Sweep:
     log_every: int = 10
     eval_each_epoch: bool = False
     save_targets: bool = False
+    keep_head: bool = False     # a target keeps its intermediate's classification head if it fits
     target_settings: dict = field(default_factory=dict)     # train_limit, eval_limit, ...
     intermediate_training: dict = field(default_factory=lambda: dict(PAPER_INTERMEDIATE))
     task_settings: dict = field(default_factory=dict)       # task -> settings (+ files)
@@ -152,7 +153,7 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
         data_dir=data.get("data_dir"), precision=data.get("precision", "fp32"),
         batching=data.get("batching", "random"), max_device_batch=data.get("max_device_batch", 32),
         log_every=data.get("log_every", 10), eval_each_epoch=data.get("eval_each_epoch", False),
-        save_targets=data.get("save_targets", False),
+        save_targets=data.get("save_targets", False), keep_head=data.get("keep_head", False),
         target_settings={k: data.get(k) for k in RUN_SETTINGS}, intermediate_training=it,
         task_settings=task_settings, resources=dict(data.get("resources") or {}),
         cost=dict(data.get("cost") or {}),

@@ -75,6 +75,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             eval_limit=s["eval_limit"], precision=sweep.precision, batching=sweep.batching,
             log_every=sweep.log_every, eval_each_epoch=sweep.eval_each_epoch, data_dir=data_dir,
             files=files, save=role == "intermediate" or sweep.save_targets,
+            keep_head=sweep.keep_head and init is not None,  # without a checkpoint: no head to keep
         )
         try:  # (save needs an out folder, which the executor only picks at submission)
             replace(cfg, save=False).validate()
