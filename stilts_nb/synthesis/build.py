@@ -60,7 +60,8 @@ class Item:
 def select(pool: Pool, cfg: SynthesisConfig) -> tuple[list, int, int]:
     """Shuffle the pool with the seed; train = first n (the authors' set), dev = the next ones.
 
-    Dev comes after train so the train split is exactly the authors' selection.
+    Dev comes after train so the train split is the authors' selection, as long as the pool is
+    the authors' list (removing a duplicate sentence before the shuffle changes the shuffle).
     """
     pairs = list(pool.pairs)
     random.Random(cfg.seed).shuffle(pairs)
