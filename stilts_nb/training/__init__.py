@@ -10,7 +10,7 @@
 ENGINE_VERSION = "2"
 
 from .config import EvalConfig, TrainConfig
-from .evaluate import zero_shot
 from .loop import train
+from .zero_shot_eval import zero_shot
 
 __all__ = ["ENGINE_VERSION", "EvalConfig", "TrainConfig", "train", "zero_shot"]

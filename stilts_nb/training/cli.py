@@ -89,7 +89,7 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     from .config import EvalConfig
-    from .evaluate import zero_shot
+    from .zero_shot_eval import zero_shot
 
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())

@@ -17,7 +17,6 @@ pitfall), which would shorten warmup and decay with the number of GPUs.
 """
 from __future__ import annotations
 
-import gc
 import math
 import time
 from contextlib import nullcontext
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import batching, data, evaluate, models
+from .device import environment, free_memory, make_accelerator
 
 CLIP_NORM = 1.0
 
@@ -90,7 +90,7 @@ def train(config) -> dict:
     finally:
         accelerator.free_memory(model, optimizer)
         del model, optimizer, scheduler
-        release()
+        free_memory()
 
 
 def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex, collate,
@@ -191,46 +191,6 @@ def _accumulate(model, micro, batch, examples, collate, accelerator, world):
             n_tok += sum(examples.tokens[j] for j in idx)
             n_pad += inputs["attention_mask"].numel()
     return total, n_tok, n_pad
-
-
-def make_accelerator(precision: str):
-    from accelerate import Accelerator
-    from accelerate.state import AcceleratorState
-
-    mixed = "bf16" if precision == "bf16" else "no"
-    state = AcceleratorState._shared_state
-    if state and state.get("_mixed_precision") != mixed:
-        # The accelerator state is a process-wide singleton that refuses a new precision; a
-        # sweep that mixes precisions in one process resets it (the process group is kept).
-        AcceleratorState._reset_state()
-    # cpu=True on a machine without an accelerator is what makes accelerate see a torchrun
-    # launch as MULTI_CPU data parallel (gloo); without it each process would train alone.
-    return Accelerator(mixed_precision=mixed, cpu=not _has_accelerator())
-
-
-def _has_accelerator() -> bool:
-    probe = getattr(torch, "accelerator", None)
-    if probe is not None:
-        return probe.is_available()
-    return torch.cuda.is_available()
-
-
-def release() -> None:
-    """Give back what a finished run held, so hundreds of runs fit in one process."""
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def environment(accelerator) -> dict:
-    import accelerate
-    import transformers
-
-    dev = accelerator.device
-    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
-    return {"device": name, "num_processes": accelerator.num_processes,
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-                         "accelerate": accelerate.__version__}}
 
 
 def _mean(xs):
