@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stilts_nb.analysis import (bootstrap_ci, degenerate_rate, deltas, expected_max, paired_tests,
+from stilts_nb.analysis import (bootstrap_ci, near_floor_rate, deltas, expected_max, paired_tests,
                                 sensitivity, summarize)
 from stilts_nb.analysis.stability import holm
 from stilts_nb.plots import figure2, improvement_by_size, save
@@ -60,12 +60,12 @@ def test_expected_max_endpoints():
     assert emp.loc[2, "expected_max"] == pytest.approx(0.1 / 27 + 0.5 * 7 / 27 + 0.9 * 19 / 27)
 
 
-def test_degenerate_rate_and_sensitivity():
+def test_near_floor_rate_and_sensitivity():
     runs = runs_table()
-    rate = degenerate_rate(runs, {"rte": 0.527, "wic": 0.5}, margin=0.1)
+    rate = near_floor_rate(runs, {"rte": 0.527, "wic": 0.5}, margin=0.1)
     none_rte = rate[(rate.target == "rte") & (rate.intermediate == "none")].iloc[0]
     expected = (runs[(runs.target == "rte") & (runs.intermediate == "none")]["score"] <= 0.627).sum()
-    assert none_rte["degenerate"] == expected and 0 < none_rte["rate"] < 1
+    assert none_rte["near_floor"] == expected and 0 < none_rte["rate"] < 1
     sens = sensitivity(runs)
     assert set(sens["hyperparameter"]) == {"lr", "batch_size", "warmup_ratio", "seed"}
 
@@ -120,8 +120,8 @@ def test_a_diverged_run_counts_in_min_mean_best_and_can_be_excluded():
     assert d.loc["rte", "delta_mean"] < deltas(runs, exclude_diverged=True).set_index("target").loc["rte", "delta_mean"]
     assert paired_tests(runs).set_index("target").loc["rte", "pairs"] == 36
     assert paired_tests(runs, exclude_diverged=True).set_index("target").loc["rte", "pairs"] == 35
-    rate = degenerate_rate(runs, {"rte": 0.527, "wic": 0.5}).set_index(["target", "intermediate"])
-    assert rate.loc[("rte", "synthesis"), "degenerate"] == 1
+    rate = near_floor_rate(runs, {"rte": 0.527, "wic": 0.5}).set_index(["target", "intermediate"])
+    assert rate.loc[("rte", "synthesis"), "near_floor"] == 1
 
 
 def test_violins_mark_diverged_runs():

@@ -2,7 +2,7 @@
 
 Two runs with the same identity are the same experiment, whichever sweep file or notebook asked
 for them, so the store trains each identity once. In the hash:
-- the training config's result-changing fields (``TrainConfig.identity()``: task name with its
+- the training config's result-changing fields (``TrainConfig.result_fields()``: task name with its
   transform and @N, hyperparameters, seed, epochs, max length, data limits, precision, batching
   order, ...), with task defaults resolved, so ``epochs: 5`` on RTE equals leaving it out;
 - the model and its source (a PyPI-shipped model's package version; a local folder's config and
@@ -88,12 +88,12 @@ class Fingerprints:
         return hit
 
 
-def identity(config, *, init_id: str | None, data: dict, source: dict) -> dict:
+def run_identity(config, *, init_id: str | None, data: dict, source: dict) -> dict:
     """The JSON-able dict hashed into the run id. `config` is a validated TrainConfig with
     task defaults already filled in; `data` maps split -> fingerprint."""
     from ..tasks import get_task
 
-    ident = {k: v for k, v in config.identity().items() if k not in NOT_HASHED}
+    ident = {k: v for k, v in config.result_fields().items() if k not in NOT_HASHED}
     for f in fields(config):  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
         if f.name in ident and "float" in str(f.type) and ident[f.name] is not None:
             ident[f.name] = float(ident[f.name])

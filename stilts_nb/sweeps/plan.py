@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .config import NONE, Sweep
-from .identity import Fingerprints, identity, model_source, run_id
+from .identity import Fingerprints, model_source, run_id, run_identity
 
 
 @dataclass
@@ -88,7 +88,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             except UserError as err:
                 missing.setdefault(task.name, str(err))
                 data[split], sizes[split], lacking = "missing", None, True
-        ident = identity(cfg, init_id=init.id if init else None, data=data, source=source)
+        ident = run_identity(cfg, init_id=init.id if init else None, data=data, source=source)
         rid = run_id(ident)
         if rid not in runs:
             train = sizes["train"]

@@ -79,7 +79,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def identity(self) -> dict:
+    def result_fields(self) -> dict:
         """The fields that change a run's result (what a sweep store should hash)."""
         return {k: v for k, v in asdict(self).items() if k not in COSMETIC}
 
