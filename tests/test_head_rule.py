@@ -73,7 +73,7 @@ def test_project_default_makes_a_new_classification_head(tmp_path):
     from stilts_nb.sweeps import parse_sweep
 
     sweep = parse_sweep({"model": "tiny:bert", "targets": ["wic"]})
-    assert sweep.keep_head is False
+    assert sweep.run_setting("keep_head") is False
     keep, why = models.head_rule(get_task("wic"), models.Source("x", "x", None, "classification"),
                                  keep_head=False, fits=True)
     assert not keep and why.startswith("new head: keep_head is off")

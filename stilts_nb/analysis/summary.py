@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-GRID = ["lr", "batch_size", "warmup_ratio", "seed"]  # one configuration of the paper's sweep
+from ..settings import GRID  # one configuration of a sweep: lr, batch_size, warmup_ratio, seed
+
 PAIR = ["target", "intermediate"]
 
 

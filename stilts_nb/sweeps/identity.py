@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from dataclasses import fields
 from pathlib import Path
 
 from ..errors import UserError
+from ..settings import is_float
 
 ID_LENGTH = 20  # hex characters: 80 bits, no collision in any realistic store
 NOT_HASHED = ("init", "data_dir", "files", "out")  # replaced by content, below
@@ -94,9 +94,9 @@ def run_identity(config, *, init_id: str | None, data: dict, source: dict) -> di
     from ..tasks import get_task
 
     ident = {k: v for k, v in config.result_fields().items() if k not in NOT_HASHED}
-    for f in fields(config):  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
-        if f.name in ident and "float" in str(f.type) and ident[f.name] is not None:
-            ident[f.name] = float(ident[f.name])
+    for name, value in ident.items():  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
+        if is_float(name) and value is not None:
+            ident[name] = float(value)
     ident["task"] = get_task(config.task).name  # canonical spelling
     ident["model"] = source
     ident["init"] = init_id

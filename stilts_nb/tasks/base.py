@@ -16,10 +16,11 @@ from typing import Callable
 
 from ..assets import data_dir as default_data_dir
 from ..errors import UserError
+from ..settings import PAPER_INTERMEDIATE
 
 SPLITS = ("train", "dev")
 # The authors' intermediate-task setting (lr 1e-5, batch 16, seed 42, warmup ratio 0.1).
-INTERMEDIATE = {"lr": 1e-5, "batch_size": 16, "seed": 42, "warmup_ratio": 0.1}
+INTERMEDIATE = PAPER_INTERMEDIATE
 
 # main file -> (raw examples, every file read); a reader finds companion label files itself
 Reader = Callable[[Path], tuple]
