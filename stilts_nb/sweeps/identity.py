@@ -28,7 +28,6 @@ from ..errors import UserError
 from ..settings import is_float
 
 ID_LENGTH = 20  # hex characters: 80 bits, no collision in any realistic store
-NOT_HASHED = ("init", "data_dir", "files", "out")  # replaced by content, below
 
 
 def engine_version() -> str:
@@ -93,7 +92,9 @@ def run_identity(config, *, init_id: str | None, data: dict, source: dict) -> di
     task defaults already filled in; `data` maps split -> fingerprint."""
     from ..tasks import get_task
 
-    ident = {k: v for k, v in config.result_fields().items() if k not in NOT_HASHED}
+    # the checkpoint path is replaced by the intermediate run's identity, below; where the data
+    # lies (data_dir, files) is not a result field: its content fingerprint is hashed instead
+    ident = {k: v for k, v in config.result_fields().items() if k != "init"}
     for name, value in ident.items():  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
         if is_float(name) and value is not None:
             ident[name] = float(value)
