@@ -53,7 +53,8 @@ def run_train(args) -> int:
     if not _main_process():
         return 0
     if m["diverged"]:
-        print(f"{m['task']}: diverged at update {m['diverged_at_step']} (recorded) -> {args.out}/metrics.json")
+        print(f"{m['task']}: diverged at update {m['diverged_at_step']}; scored as its broken model "
+              f"(first class for every example): {m['metric']} {m['score']:.4f} -> {args.out}/metrics.json")
     else:
         print(f"{m['task']}: {m['metric']} {m['score']:.4f} (final model, baseline {m['baseline']:.4f}"
               f"{', degenerate' if m['degenerate'] else ''}) in {m['train_seconds']:.1f}s "
