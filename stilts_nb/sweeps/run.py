@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import checks
 from .config import Sweep
 from .cost import estimate
 from .executors import make_executor
@@ -141,6 +142,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
               lease: float = LEASE_SECONDS, poll: float = 2.0, log=print) -> dict:
     plan = expand(sweep)  # everything that can be refused is refused here, before any training
     path = store_path(sweep, store)
+    checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
     st = Store(path)
     st.register(plan.runs, sweep.name)
     owner, commit = this_owner(), git_commit()

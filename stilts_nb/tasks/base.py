@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..assets import data_dir as default_data_dir
-from ..errors import UserError
+from ..checks import text_file
+from ..errors import MissingData, UserError
 
 SPLITS = ("train", "dev")
 # The authors' intermediate-task setting (lr 1e-5, batch 16, seed 42, warmup ratio 0.1).
@@ -66,6 +67,7 @@ class Task:
     intermediate: dict | None = None      # settings when used as an intermediate task
     variants: dict = field(default_factory=dict)  # transform -> overrides, e.g. {"p": {...}}
     description: str = ""
+    obtain: str = ""                      # how to get the files when there is no hub copy
     transforms: tuple = ()                # applied transform names, e.g. ("p",)
     subsample: int | None = None          # the @N of the name: train examples kept
 
@@ -128,10 +130,9 @@ def _read_default(task: Task, split: str, root: Path, hub: bool) -> Split:
             return _read_file(task, path, layout.read)
         tried.append(f"{path} ({layout.name})")
     if task.hub is None or not hub:
-        raise UserError(
-            f"{task.name}: no {split} file found; expected one of: {'; '.join(tried)}. "
-            f"Put the official files under {folder}/ or set STILTS_DATA_DIR."
-        )
+        how = task.obtain or f"put the official files under {folder}/ or set STILTS_DATA_DIR"
+        raise MissingData(f"{task.name}: no {split} file found; expected one of: {'; '.join(tried)}. "
+                          f"{how[0].upper()}{how[1:]}.")
     return _read_hub(task, split, folder)
 
 
@@ -145,8 +146,16 @@ def _layout_for(task: Task, path: Path) -> Layout:
 
 def _read_file(task: Task, path: Path, read: Reader) -> Split:
     if not path.exists():
-        raise UserError(f"{path}: no such file (needed for task {task.name})")
-    examples, used = read(path)
+        raise MissingData(f"{path}: no such file (needed for task {task.name})")
+    text_file(path, f"a {task.name} data file")
+    try:
+        examples, used = read(path)
+    except UnicodeDecodeError as err:
+        bad = err.object[err.start:err.start + 1].hex()
+        raise UserError(f"{path}: not UTF-8 text (byte 0x{bad} cannot be decoded); the {task.name} "
+                        "files must be UTF-8") from None
+    if not examples:
+        raise UserError(f"{path}: no examples in this file ({task.name})")
     digest = hashlib.sha256()
     for p in used:
         digest.update(Path(p).read_bytes())

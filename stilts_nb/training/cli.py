@@ -63,9 +63,11 @@ def _files(args) -> dict | None:
 
 
 def run_train(args) -> int:
+    from ..checks import train_args
     from .config import TrainConfig
     from .loop import train
 
+    train_args(args)
     cfg = TrainConfig(task=args.task, model=args.model, init=args.init, lr=args.lr,
                       batch_size=args.batch_size, warmup_ratio=args.warmup_ratio, seed=args.seed,
                       epochs=args.epochs, max_length=args.max_length,
@@ -88,9 +90,11 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    from ..checks import train_args
     from .config import EvalConfig
     from .evaluate import zero_shot
 
+    train_args(args)
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
     except ValueError:
