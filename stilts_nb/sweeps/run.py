@@ -82,7 +82,7 @@ def format_dry_run(d: dict) -> str:
                      f"{c['failed']:>8}{c['running']:>9}")
     a, t = d["cost_all"], d["cost_todo"]
     lines.append(f"estimated cost: {t['hours']:.1f} device-hours still to run ({a['hours']:.1f} for "
-                 f"the whole sweep), assuming {a['tflops']:g} effective TFLOP/s, a "
+                 f"the whole sweep), assuming {a['tflops']:g} effective TFLOP/s ({a['basis']}), a "
                  f"{a['params'] / 1e6:.0f}M-parameter model, every sequence at max length, and "
                  f"{a['overhead_s']:g} s overhead per run")
     if d["missing"]:
