@@ -26,6 +26,19 @@ EXPECTED = {
 }
 
 
+def test_every_hub_copy_has_its_conversion_tested_and_is_in_the_readme():
+    from conftest import REPO
+    from stilts_nb.tasks import TASKS
+
+    with_hub = {t.name for t in TASKS.values() if t.hub}
+    tested = {get_task(n).name for n in HUB_ROWS} | {n for n in with_hub if n.startswith("winogrande_")}
+    assert with_hub <= tested
+    readme = (REPO / "README.md").read_text()
+    for task in TASKS.values():
+        if task.hub:
+            assert f"`{task.hub.id}`" in readme, task.hub.id
+
+
 @pytest.mark.parametrize("name", list(HUB_ROWS))
 def test_hub_rows_become_the_same_inputs_as_local_files(name):
     task = get_task(name)
