@@ -5,9 +5,10 @@ path or a model name must not cost an hour of training (or a store full of `fail
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
+import tempfile
+from importlib.util import find_spec
 from pathlib import Path
 
 from .errors import UserError
@@ -28,8 +29,12 @@ def writable_dir(path, flag: str) -> Path:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
         raise UserError(f"{flag} {path}: {probe} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"{flag} {path}: cannot write into {probe} (permission denied)")
+    try:  # a real probe: permissions, read-only mounts and /proc-like folders all answer here
+        fd, name = tempfile.mkstemp(prefix=".stilts-probe-", dir=probe)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise UserError(f"{flag} {path}: cannot write into {probe} ({err.strerror})") from None
     return path
 
 
@@ -39,8 +44,6 @@ def writable_file(path, flag: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{flag} {path}: is a folder; give a file name")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UserError(f"{flag} {path}: cannot write to it (permission denied)")
     writable_dir(path.parent, flag)
     return path
 
@@ -73,7 +76,7 @@ def store_file(path) -> Path:
 
 def executor(name: str) -> None:
     """Ray is an optional extra: say so before the store is touched."""
-    if name == "ray" and importlib.util.find_spec("ray") is None:
+    if name == "ray" and find_spec("ray") is None:
         raise UserError("--executor ray: Ray is not installed; `pip install 'stilts-nb[ray]'` "
                         "or use --executor local")
 

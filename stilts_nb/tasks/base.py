@@ -113,6 +113,8 @@ def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: 
         path = Path(files[split])
         if not path.is_absolute():  # relative to the data folder, so a YAML file travels
             path = default_data_dir(data_dir) / path
+        if path.exists():
+            text_file(path, f"a {task.name} {split} file")
         raw = _read_file(task, path, _layout_for(task, path).read)
     else:
         raw = _read_default(task, split, default_data_dir(data_dir), hub)

@@ -58,7 +58,7 @@ def _files(args) -> dict | None:
     folder means that file (what a shell user expects); any other relative path is taken in the
     data folder, as in sweep YAML, so `--train-file CoLA/.../train.tsv` works from anywhere."""
     files = {"train": getattr(args, "train_file", None), "dev": args.dev_file}
-    files = {k: str(Path(v).resolve()) if Path(v).is_file() else v for k, v in files.items() if v}
+    files = {k: str(Path(v).resolve()) if Path(v).exists() else v for k, v in files.items() if v}
     return files or None
 
 
