@@ -62,6 +62,17 @@ def text_file(path, what: str) -> Path:
     return path
 
 
+def small_text_file(path, what: str) -> Path:
+    """A small text file read whole (a sweep or parameters YAML): also valid UTF-8."""
+    path = text_file(path, what)
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = err.object[:err.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text ({what} must be UTF-8)") from None
+    return path
+
+
 def store_file(path) -> Path:
     """An existing results store (for results/status): a file in a folder that exists (whether
     it is a store, the store's schema check says)."""

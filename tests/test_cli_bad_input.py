@@ -50,6 +50,9 @@ CASES = {
     "results on a text file": (["results", "--store", "notes.txt"], "not a stilts-nb store"),
     "status on a folder": (["status", "--store", "data"], "is a folder"),
     "status, store folder missing": (["status", "--store", "gone/s.sqlite"], "the folder gone does not exist"),
+    "sweep file gzip": (["sweep", "sweep.yaml.gz"], "gzip-compressed"),
+    "sweep file not UTF-8": (["sweep", "latin1.yaml"], "latin1.yaml:2: not UTF-8 text"),
+    "sweep file is a folder": (["sweep", "data"], "is a folder"),
     "sweep, bad model": (["sweep", "badmodel.yaml", "--store", "s.sqlite"], "no such tiny model"),
     "sweep, store is a folder": (["sweep", "sweep.yaml", "--store", "data"], "--store data: is a folder"),
     "sweep, ray missing": (["sweep", "sweep.yaml", "--store", "s.sqlite", "--executor", "ray"],
@@ -80,6 +83,9 @@ def work(tmp_path, monkeypatch):
     (tmp_path / "data" / "empty.jsonl").write_text("\n")
     write_sweep(tmp_path / "sweep.yaml", tmp_path / "data")
     write_sweep(tmp_path / "badmodel.yaml", tmp_path / "data", model="tiny:nope")
+    with gzip.open(tmp_path / "sweep.yaml.gz", "wt") as fh:
+        fh.write((tmp_path / "sweep.yaml").read_text())
+    (tmp_path / "latin1.yaml").write_bytes(b"name: t\ndescription: caf\xe9\n")
     return tmp_path
 
 
@@ -123,3 +129,14 @@ def test_variant_names_have_one_canonical_order():
     from stilts_nb.tasks import get_task
 
     assert get_task("hellaswag-sh-p@20").name == get_task("hellaswag-p-sh@20").name == "hellaswag-p-sh@20"
+
+
+def test_tasks_table_marks_a_broken_task_and_still_shows_the_others(work, capsys):
+    (work / "data" / "RTE" / "val.jsonl").write_text('{"premise": "x"}\n')
+    assert main(["tasks", "--data-dir", "data"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    rte = next(line for line in out if line.startswith("rte "))
+    assert rte.split()[4:6] == ["40", "BROKEN"]                      # train read, dev broken
+    assert any(line.startswith("wic ") for line in out)               # the table goes on
+    assert [line for line in out if line.startswith("BROKEN: ")] == \
+        ["BROKEN: data/RTE/val.jsonl:1: missing field 'hypothesis'"]

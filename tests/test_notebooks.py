@@ -1,5 +1,6 @@
 """The notebooks as users run them: papermill over the smoke profile, and every bad input."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -114,3 +115,10 @@ def test_subset_target_is_set_beside_the_papers_full_task():
     t3 = studies.table3(runs, ["cola"])
     assert t3.loc[0, "ours Δ mean / Δ best"] == "+3.5 / +2.0"
     assert t3.loc[0, "paper Δ mean / Δ best (quoted)"] == "+3.9 / -0.3 (on all of wic)"
+    # one default store: `status` in the same folder, without flags, shows what the run trained
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("STILTS_STORE", None)
+    status = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "status"], cwd=workspace, env=env,
+                            capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.startswith("store runs/stilts.sqlite: "), status.stderr
+    assert " 0 done" not in status.stdout

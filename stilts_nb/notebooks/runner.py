@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from ..checks import small_text_file
 from ..errors import UserError
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
@@ -48,6 +49,7 @@ def load_parameters(profile: str, notebook: str, root: Path | None = None) -> di
     path = root / "parameters" / profile / f"{notebook}.yaml"
     if not path.exists():
         raise UserError(f"{path}: no parameters for notebook {notebook} in profile {profile}")
+    small_text_file(path, "a parameters file")
     try:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
