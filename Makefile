@@ -31,8 +31,9 @@ test-fast: setup
 test-real: setup
 	$(PY) -m pytest -ra -s -m real
 
-# The main job: every notebook of the paper, demo profile (offline, 2 CPU cores), as reports
-# in reports/demo/ and figures in figures/demo/.
+# The main job: every notebook of the paper, demo profile (2 CPU cores), as reports in
+# reports/demo/, figures in figures/demo/ and runs in runs/stilts.sqlite, all in this folder.
+# Task files come from the hub (online) or $STILTS_DATA_DIR (offline; see the README's Data).
 demo: setup
 	$(VENV)/bin/stilts-nb run --profile demo
 
