@@ -98,6 +98,13 @@ def test_smoke_profile_end_to_end(workspace, shared_data):
     html = "".join(o.get("data", {}).get("text/html", "") for c in book.cells if c.cell_type == "code"
                    for o in c.outputs if "synthesis_examples" in c.source)
     assert html.count("✓") == 3
+    # one default store: `status` in the same folder, without flags, shows what the run trained
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("STILTS_STORE", None)
+    status = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "status"], cwd=workspace, env=env,
+                            capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.startswith("store runs/stilts.sqlite: "), status.stderr
+    assert " 0 done" not in status.stdout
 
 
 def test_subset_target_is_set_beside_the_papers_full_task():
@@ -115,10 +122,3 @@ def test_subset_target_is_set_beside_the_papers_full_task():
     t3 = studies.table3(runs, ["cola"])
     assert t3.loc[0, "ours Δ mean / Δ best"] == "+3.5 / +2.0"
     assert t3.loc[0, "paper Δ mean / Δ best (quoted)"] == "+3.9 / -0.3 (on all of wic)"
-    # one default store: `status` in the same folder, without flags, shows what the run trained
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("STILTS_STORE", None)
-    status = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "status"], cwd=workspace, env=env,
-                            capture_output=True, text=True)
-    assert status.returncode == 0 and status.stdout.startswith("store runs/stilts.sqlite: "), status.stderr
-    assert " 0 done" not in status.stdout

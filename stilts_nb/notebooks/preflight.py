@@ -1,12 +1,12 @@
 """Before any training: is every task a profile names there, locally or on a reachable hub?
 
-Tasks with a hub copy load through `datasets` (into its usual cache) when their folder is absent.
-Offline (HF_HUB_OFFLINE=1) a task counts as present if that cache has it; otherwise the one
-message lists, per task, the files to put where.
+Tasks with a hub copy load through `datasets` (into its usual cache) when their folder is absent:
+here, once, so an unreachable hub is found before the first notebook trains anything (the
+notebooks then read the cache). Offline (HF_HUB_OFFLINE=1, respected, never forced) a task counts
+as present if that cache has it. Whatever is missing, one message lists per task the files to put
+where.
 """
 from __future__ import annotations
-
-import os
 
 from ..assets import data_dir as resolve_data_dir
 from ..errors import MissingData, UserError
@@ -24,10 +24,6 @@ def task_names(params: dict) -> set:
         value = params.get(key) or []
         names.update([value] if isinstance(value, str) else value)
     return {n for n in names if n != "none"}
-
-
-def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "", "false", "no")
 
 
 def check_data(plans: dict) -> None:
@@ -54,11 +50,9 @@ def _problem(task, data_dir, files) -> str | None:
     for split in ("train", "dev"):
         try:
             load(task, split, data_dir, files, hub=False)
-        except MissingData as err:
-            if task.hub is not None and not offline():
-                return None  # `datasets` fetches it when the notebook needs it
+        except MissingData:
             if task.hub is not None:
-                try:  # offline: the datasets cache may hold it from an earlier online run
+                try:  # the hub, or offline the datasets cache from an earlier online run
                     load(task, split, data_dir, files)
                     continue
                 except UserError:
