@@ -40,9 +40,11 @@ def register(sub) -> None:
 
 
 def run_sweep_cmd(args) -> int:
+    from ..checks import small_text_file
     from .config import load_sweep
     from .run import dry_run, format_dry_run, run_sweep
 
+    small_text_file(args.config, "a sweep file")
     sweep = load_sweep(args.config, {n: getattr(args, n) for n in args.settings if hasattr(args, n)})
     if args.dry_run:
         d = dry_run(sweep, args.store)

@@ -40,14 +40,16 @@ def _files(args) -> dict | None:
     folder means that file (what a shell user expects); any other relative path is taken in the
     data folder, as in sweep YAML, so `--train-file CoLA/.../train.tsv` works from anywhere."""
     files = {"train": getattr(args, "train_file", None), "dev": args.dev_file}
-    files = {k: str(Path(v).resolve()) if Path(v).is_file() else v for k, v in files.items() if v}
+    files = {k: str(Path(v).resolve()) if Path(v).exists() else v for k, v in files.items() if v}
     return files or None
 
 
 def run_train(args) -> int:
+    from ..checks import train_args
     from .config import TrainConfig
     from .loop import train
 
+    train_args(args)
     cfg = TrainConfig(**_settings(args), files=_files(args))
     m = train(cfg)
     if not _main_process():
@@ -63,9 +65,11 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    from ..checks import train_args
     from .config import EvalConfig
     from .zero_shot_eval import zero_shot
 
+    train_args(args)
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
     except ValueError:
