@@ -21,18 +21,17 @@ import tempfile
 from pathlib import Path
 
 VOCAB_SIZE = 2000
-VERSION = 1  # bump when the recipe changes: the cache folder name carries it
+VERSION = 2  # bump when the recipe changes: the cache folder name carries it
 # special tokens first, in the ids RoBERTa gives them (<s> 0, <pad> 1, </s> 2, <unk> 3)
 SPECIAL = {"tiny:roberta": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
            "tiny:gpt2": ["<|endoftext|>"]}
 STANDINS = tuple(SPECIAL)
 
 
-def tokenizer_folder(name: str) -> Path:
-    """The cached tokenizer folder of a stand-in, trained on first use."""
-    from .assets import cache_dir
-
-    folder = cache_dir() / "standins" / f"{name.split(':')[1]}-v{VERSION}"
+def tokenizer_folder(name: str, cache: Path) -> Path:
+    """The tokenizer folder of a stand-in under the cache folder, trained on first use.
+    (A leaf module: the caller, assets.py, says where the cache is.)"""
+    folder = Path(cache) / "standins" / f"{name.split(':')[1]}-v{VERSION}"
     if (folder / "tokenizer_config.json").exists():
         return folder
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=_made(folder.parent)))
@@ -53,10 +52,8 @@ def _build_tokenizer(name: str):
     from tokenizers import ByteLevelBPETokenizer
     from transformers import GPT2Tokenizer, RobertaTokenizer
 
-    from .synthesis.corpus import paragraphs
-
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(paragraphs("gensim-enwiki"), vocab_size=VOCAB_SIZE, min_frequency=2,
+    bpe.train_from_iterator(_wikipedia_sample(), vocab_size=VOCAB_SIZE, min_frequency=2,
                             special_tokens=SPECIAL[name], show_progress=False)
     model = json.loads(bpe.to_str())["model"]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
@@ -64,6 +61,19 @@ def _build_tokenizer(name: str):
         # RobertaTokenizer adds the <s> A </s></s> B </s> template itself
         return RobertaTokenizer(vocab=model["vocab"], merges=merges, model_max_length=512)
     return GPT2Tokenizer(vocab=model["vocab"], merges=merges, model_max_length=1024)
+
+
+def _wikipedia_sample():
+    """The article text of gensim's Wikipedia sample (wiki markup filtered by gensim)."""
+    import bz2
+
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+    from gensim.test.utils import datapath
+
+    dump = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    with bz2.open(datapath(dump), "rb") as f:
+        for _title, text, _pageid in extract_pages(f, filter_namespaces=("0",)):
+            yield from (line for line in filter_wiki(text).split("\n") if line.strip())
 
 
 def config(name: str, tokenizer):

@@ -124,7 +124,7 @@ def test_auto_micro_batch_is_accepted_in_sweeps_and_rejected_when_misspelled():
     from stilts_nb.sweeps import parse_sweep
 
     spec = {"name": "p", "model": "tiny:bert", "intermediates": ["none"], "targets": ["rte"]}
-    assert parse_sweep({**spec, "max_device_batch": "auto", "precision": "auto"}).max_device_batch == "auto"
+    assert parse_sweep({**spec, "max_device_batch": "auto", "precision": "auto"}).run_setting("max_device_batch") == "auto"
     with pytest.raises(UserError, match="'max_device_batch': expected a positive integer or auto"):
         parse_sweep({**spec, "max_device_batch": "atuo"})
 

@@ -1,5 +1,6 @@
 """The notebooks as users run them: papermill over the smoke profile, and every bad input."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -47,9 +48,13 @@ def test_unknown_profile_notebook_and_key(workspace):
 
 
 def test_missing_data_is_named_before_training(workspace, tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
     monkeypatch.setenv("STILTS_DATA_DIR", str(tmp_path / "empty"))
-    with pytest.raises(UserError, match=r"task data missing before any training:\n.*01_baselines: .*RTE"):
+    with pytest.raises(UserError, match=r"task data missing.*\n  rte \(for 01_baselines\): put train.jsonl, "
+                                        r"val.jsonl \(superglue-jsonl\) or train.tsv, dev.tsv \(glue-tsv\) "
+                                        r"under .*empty/RTE/"):
         run("smoke", ["01_baselines"], root=workspace)
+    assert not (workspace / "reports").exists() and not (workspace / "runs").exists()
 
 
 def test_cli_error_is_one_line(workspace):
@@ -93,6 +98,13 @@ def test_smoke_profile_end_to_end(workspace, shared_data):
     html = "".join(o.get("data", {}).get("text/html", "") for c in book.cells if c.cell_type == "code"
                    for o in c.outputs if "synthesis_examples" in c.source)
     assert html.count("✓") == 3
+    # one default store: `status` in the same folder, without flags, shows what the run trained
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("STILTS_STORE", None)
+    status = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "status"], cwd=workspace, env=env,
+                            capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.startswith("store runs/stilts.sqlite: "), status.stderr
+    assert " 0 done" not in status.stdout
 
 
 def test_subset_target_is_set_beside_the_papers_full_task():

@@ -36,13 +36,13 @@ def test_roberta_pair_template_and_separator(roberta):
     assert roberta.convert_ids_to_tokens(roberta(" the")["input_ids"])[1] == "Ġthe"
 
 
-def test_tokenizer_is_built_once_and_deterministic(roberta, tmp_path, monkeypatch):
+def test_tokenizer_is_built_once_and_deterministic(roberta, tmp_path):
     from stilts_nb import standins
+    from stilts_nb.assets import cache_dir
 
-    first = standins.tokenizer_folder("tiny:roberta")
-    assert standins.tokenizer_folder("tiny:roberta") == first  # cached: the same folder
-    monkeypatch.setenv("STILTS_CACHE", str(tmp_path))
-    again = standins.tokenizer_folder("tiny:roberta")  # a fresh build elsewhere
+    first = standins.tokenizer_folder("tiny:roberta", cache_dir())
+    assert standins.tokenizer_folder("tiny:roberta", cache_dir()) == first  # cached: the same folder
+    again = standins.tokenizer_folder("tiny:roberta", tmp_path)  # a fresh build elsewhere
     assert again != first
     assert (again / "tokenizer.json").read_text() == (first / "tokenizer.json").read_text()
 

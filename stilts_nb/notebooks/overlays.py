@@ -7,8 +7,10 @@ read from parameters/paper/ at run time, not copied.
 
 Keys of an overlay file:
     base        the profile it overlays
-    data        a folder (relative to the repository) where the package writes small files in
-                every task's official format (tasks/samples.py); the run reads its data there
+    data        a folder (relative to the output folder) where the package writes small files
+                in every task's official format (tasks/samples.py); the run reads its data there
+    store       its own default results store (relative to the output folder), apart from the
+                base profile's real results
     every       values set in every notebook whose parameters already have that key
     sweep       merged into the ``sweep`` of every notebook that has one
     notebooks   per notebook: values merged into that notebook's parameters
@@ -24,7 +26,7 @@ import yaml
 
 from ..errors import UserError
 
-KEYS = ("base", "data", "every", "sweep", "notebooks")
+KEYS = ("base", "data", "store", "every", "sweep", "notebooks")
 
 
 def path(profile: str, root: Path) -> Path:
@@ -74,19 +76,22 @@ def merge(base, over):
 
 
 @contextlib.contextmanager
-def applied(profile: str, root: Path):
-    """While running an overlay profile: its data files written and $STILTS_DATA_DIR on them
-    (the notebook kernels inherit it), restored afterwards."""
-    if not is_overlay(profile, root) or not read(profile, root).get("data"):
-        yield
+def applied(profile: str, root: Path, home: Path):
+    """While running an overlay profile: its data files written under the output folder ``home``
+    and $STILTS_DATA_DIR on them (the kernels inherit it), restored afterwards. Yields the
+    overlay's own store path, or None."""
+    spec = read(profile, root) if is_overlay(profile, root) else {}
+    store = str(home / spec["store"]) if spec.get("store") else None
+    if not spec.get("data"):
+        yield store
         return
     from ..tasks import samples
 
-    folder = samples.write((root / read(profile, root)["data"]).resolve())
+    folder = samples.write(home / spec["data"])
     before = os.environ.get("STILTS_DATA_DIR")
     os.environ["STILTS_DATA_DIR"] = str(folder)
     try:
-        yield
+        yield store
     finally:
         if before is None:
             os.environ.pop("STILTS_DATA_DIR", None)

@@ -21,8 +21,9 @@ TARGET_COLUMNS = {"task": "target", "id": "run_id"}
 
 
 def figures_dir(profile: str, explicit: str | None = None) -> Path:
-    root = Path(__file__).resolve().parents[2]
-    return Path(explicit) if explicit else root / "figures" / profile
+    from .runner import project_root
+
+    return Path(explicit) if explicit else project_root() / "figures" / profile
 
 
 NOTES = {
