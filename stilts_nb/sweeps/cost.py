@@ -84,10 +84,11 @@ def throughput(sweep) -> tuple:
     stated = sweep.cost.get("effective_tflops")
     if stated is not None:
         return float(stated), "as stated in the sweep file"
-    peak = PEAK_TFLOPS.get(sweep.precision)
+    precision = sweep.run_setting("precision")
+    peak = PEAK_TFLOPS.get(precision)
     if peak is None:
-        raise UserError(f"cost estimate: no peak throughput known for precision {sweep.precision!r}")
-    return peak * UTILIZATION, (f"A100 {sweep.precision} peak {peak:g} TFLOP/s at an assumed "
+        raise UserError(f"cost estimate: no peak throughput known for precision {precision!r}")
+    return peak * UTILIZATION, (f"A100 {precision} peak {peak:g} TFLOP/s at an assumed "
                                 f"{UTILIZATION:.0%} utilization")
 
 
