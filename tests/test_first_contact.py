@@ -1,5 +1,6 @@
 """What a researcher meets first: --version, helps with defaults, LICENSE/CITATION, and a plain
 (non-editable) `pip install .` whose `stilts-nb run` writes under the current folder only."""
+import argparse
 import os
 import shutil
 import subprocess
