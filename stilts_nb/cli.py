@@ -29,10 +29,12 @@ STAGES = [
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows a default where there is one to show (not None/False, not already in the help)."""
+    """Shows a default where there is one to show (not None/False, not already in the help; not for
+    a --no-X switch, whose True default would read as "X is off")."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False) or "default" in (action.help or ""):
+        off_switch = isinstance(action, argparse._StoreFalseAction)
+        if action.default in (None, False) or off_switch or "default" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 

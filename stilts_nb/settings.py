@@ -170,16 +170,18 @@ def add_flags(parser, names, settings: dict = SETTINGS, override: bool = False) 
                 parser.add_argument(f"--no-{n.replace('_', '-')}", dest=n, action="store_false",
                                     help=f"no {s.help}")
             else:
-                parser.add_argument(flag, dest=n, action="store_true", help=s.help, **keep)
+                note = " (default: the sweep file's)" if override else ""
+                parser.add_argument(flag, dest=n, action="store_true", help=s.help + note, **keep)
         else:
             kw = {"choices": s.kind} if isinstance(s.kind, tuple) else {
                 "type": {"pos_int": int, "nonneg_int": int, "pos_num": float, "nonneg_num": float,
                          "ratio": float, "pos_int_or_auto": int_or_auto}.get(s.kind, str)}
             shown = s.default not in (None, REQUIRED) and s.cli != "required" and not override \
                 and not isinstance(s.kind, tuple)
-            kw.update(keep or {"default": None if s.default is REQUIRED else s.default,
-                               "required": s.cli == "required"})
-            parser.add_argument(flag, dest=n, metavar=s.metavar,
-                                help=s.help + (f" (default {s.default})" if shown else ""), **kw)
+            required = s.cli == "required"
+            kw.update(keep or {"default": None if required or s.default is REQUIRED else s.default,
+                               "required": required})
+            note = " (default: the sweep file's)" if override else f" (default {s.default})" if shown else ""
+            parser.add_argument(flag, dest=n, metavar=s.metavar, help=s.help + note, **kw)
         added.append(n)
     return added

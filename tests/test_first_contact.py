@@ -1,5 +1,6 @@
 """What a researcher meets first: --version, helps with defaults, LICENSE/CITATION, and a plain
 (non-editable) `pip install .` whose `stilts-nb run` writes under the current folder only."""
+import argparse
 import os
 import shutil
 import subprocess
@@ -25,8 +26,9 @@ def test_every_subcommand_has_a_description_and_shows_defaults():
     for name, parser in sub.choices.items():
         assert parser.description, name
         text = parser.format_help()
-        shown = [a for a in parser._actions if a.default not in (None, False) and a.help != "==SUPPRESS=="
-                 and a.dest != "help" and a.option_strings]
+        shown = [a for a in parser._actions if a.default not in (None, False, argparse.SUPPRESS)
+                 and a.help != argparse.SUPPRESS and a.dest != "help" and a.option_strings
+                 and not isinstance(a, argparse._StoreFalseAction)]  # --no-X: on by default, says so
         for action in shown:  # every flag with a default says what it is
             assert "default" in (action.help or "") or f"(default: {action.default})" in text, (name, action.dest)
 
