@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: papermill and CI have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+# No matplotlib.use() here: inside a Jupyter kernel the inline backend must stay, or figures
+# reach the notebook as "<Figure size ...>" text; without a display matplotlib picks Agg itself.
+import matplotlib.pyplot as plt
+import seaborn as sns
 
 
 def figure2(runs, chance: dict, order: list | None = None, targets: list | None = None, cols: int = 4,
