@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
+from . import reports
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
              "04_intermediate_size", "05_zero_shot", "06_stability")
@@ -24,9 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, parame
 
 
 def load_parameters(profile: str, notebook: str, root: Path = ROOT) -> dict:
-    """The profile's values for one notebook, checked against the notebook's parameters cell."""
-    import papermill
-
+    """The profile's values for one notebook, checked against the smoke profile's names."""
     path = root / "parameters" / profile / f"{notebook}.yaml"
     if not path.exists():
         raise UserError(f"{path}: no parameters for notebook {notebook} in profile {profile}")
@@ -36,7 +35,10 @@ def load_parameters(profile: str, notebook: str, root: Path = ROOT) -> dict:
         raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise UserError(f"{path}: expected a mapping of parameter names to values")
-    known = papermill.inspect_notebook(str(root / "notebooks" / f"{notebook}.ipynb"))
+    # a notebook's parameters cell holds only `profile` and `overrides`; the smoke profile's file
+    # names every value a notebook takes, and the other profiles set the same ones
+    reference = root / "parameters" / "smoke" / f"{notebook}.yaml"
+    known = list(yaml.safe_load(reference.read_text()) or {}) if reference.exists() else list(values)
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise UserError(f"{path}: unknown parameter(s) {', '.join(unknown)}; "
@@ -65,12 +67,14 @@ def run(profile: str, notebooks: list | None = None, store: str | None = None,
     check_data(plans)
     out_dir = root / "reports" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
-    store = str(Path(store).resolve()) if store else str(root / "runs" / profile / "store.sqlite")
+    # injected: the profile and what the command line changed; the notebook reads the rest itself
+    overrides = {"store": os.path.relpath(Path(store).resolve(), root / "notebooks")} if store else {}
+    if executor != "local":
+        overrides["executor"] = executor
     _stream_cell_output()
     done = []
     for i, name in enumerate(chosen, 1):
-        params = {**plans[name], "profile": profile, "store": store, "executor": executor,
-                  "figures_dir": str(root / "figures" / profile)}
+        params = {"profile": profile, "overrides": overrides}
         output = out_dir / f"{name}.ipynb"
         log(f"[{i}/{len(chosen)}] {name}: running ({profile} profile)")
         start = time.time()
@@ -79,12 +83,13 @@ def run(profile: str, notebooks: list | None = None, store: str | None = None,
                                        parameters=params, log_output=True, progress_bar=False,
                                        cwd=str(root / "notebooks"), kernel_name="python3")
         except papermill.PapermillExecutionError as err:
-            _export_html(output)
+            reports.finish(output, root)
             raise UserError(f"{name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
                             f"the executed notebook with the error is {output}") from None
-        _export_html(output)
+        reports.finish(output, root)
         log(f"[{i}/{len(chosen)}] {name}: done in {time.time() - start:.0f} s -> {output}")
         done.append(output)
+    reports.write_index(out_dir, root, Path(store) if store else None)
     return done
 
 
@@ -98,13 +103,3 @@ def _stream_cell_output() -> None:
         logger.setLevel(logging.INFO)
         logger.propagate = False
 
-
-def _export_html(notebook: Path) -> Path:
-    from nbconvert import HTMLExporter
-
-    html, _ = HTMLExporter().from_filename(str(notebook))
-    target = notebook.with_suffix(".html")
-    tmp = target.with_suffix(f".html.tmp{os.getpid()}")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, target)
-    return target

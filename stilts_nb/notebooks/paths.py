@@ -1,0 +1,54 @@
+"""Where a notebook reads its profile and writes its tables: paths relative to the notebook's
+folder, so nothing of the machine that ran it shows in a report."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UserError
+
+# what every notebook takes besides its profile's own values (parameters/<profile>/<notebook>.yaml)
+COMMON = ("store", "executor", "figures_dir")
+
+
+def defaults(profile: str) -> dict:
+    """Relative to notebooks/, where papermill and JupyterLab both run a notebook."""
+    return {"store": f"../runs/{profile}/store.sqlite", "executor": "local",
+            "figures_dir": f"../figures/{profile}"}
+
+
+def parameters_root() -> Path:
+    """The repository a notebook runs in: the folder above its own (the kernel's working
+    directory), or the installed package's repository."""
+    here = Path.cwd().parent
+    if (here / "parameters").is_dir():
+        return here
+    from .runner import ROOT
+    return ROOT
+
+
+def profile_values(profile: str, notebook: str, overrides: dict | None = None) -> dict:
+    """The values a notebook runs on: its profile's YAML, then `overrides` on top (checked)."""
+    from .runner import load_parameters
+
+    values = {**defaults(profile), **load_parameters(profile, notebook, parameters_root())}
+    unknown = sorted(set(overrides or {}) - set(values))
+    if unknown:
+        raise UserError(f"overrides: unknown parameter(s) {', '.join(unknown)}; "
+                        f"{notebook} takes {', '.join(sorted(values))}")
+    return {**values, **(overrides or {})}
+
+
+def figures_dir(profile: str, explicit: str | None = None) -> Path:
+    return Path(explicit) if explicit else Path(defaults(profile)["figures_dir"])
+
+
+def save_table(table: pd.DataFrame, folder, name: str) -> list:
+    """Write a table as CSV and Markdown beside the figures."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    csv, md = folder / f"{name}.csv", folder / f"{name}.md"
+    table.to_csv(csv, index=False)
+    md.write_text(table.to_markdown(index=False) + "\n")
+    return [csv, md]
