@@ -35,9 +35,9 @@ def load_parameters(profile: str, notebook: str, root: Path = ROOT) -> dict:
         raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise UserError(f"{path}: expected a mapping of parameter names to values")
-    # a notebook's parameters cell holds only `profile` and `overrides`; the smoke profile's file
-    # names every value a notebook takes, and the other profiles set the same ones
-    reference = root / "parameters" / "smoke" / f"{notebook}.yaml"
+    # a notebook's parameters cell holds only `profile` and `overrides`; the package's own smoke
+    # profile names every value a notebook takes, and the other profiles set the same ones
+    reference = ROOT / "parameters" / "smoke" / f"{notebook}.yaml"
     known = list(yaml.safe_load(reference.read_text()) or {}) if reference.exists() else list(values)
     unknown = sorted(set(values) - set(known))
     if unknown:
