@@ -85,11 +85,10 @@ def test_report_shows_its_figures_and_nothing_of_the_machine(smoke, name):
         assert str(smoke) not in text and not LEAKS.search(text), (name, LEAKS.search(text))
     injected = next(c for c in book.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert injected.source.splitlines()[1:] == ['profile = "smoke"', "overrides = {}"]
-    if name != "00_synthesis" or True:
-        findings = [o for o in _outputs(book) if o.get("data", {}).get("text/markdown", "").startswith("**Finding")]
-        assert findings, name
-        for o in findings:
-            assert "(quoted)" in o["data"]["text/markdown"]
+    findings = [o for o in _outputs(book) if o.get("data", {}).get("text/markdown", "").startswith("**Finding")]
+    assert findings, name
+    for o in findings:
+        assert "(quoted)" in o["data"]["text/markdown"]
 
 
 def test_findings_say_when_the_run_cannot_answer(smoke):
