@@ -175,7 +175,7 @@ def test_notebook_runs_in_a_jupyter_server_on_its_defaults(smoke, tmp_path):
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "STILTS_CACHE": str(smoke / "cache")}
     server = subprocess.Popen([sys.executable, "-m", "jupyter_server", f"--port={port}", "--ip=127.0.0.1",
-                               "--no-browser", f"--IdentityProvider.token={token}",
+                               "--no-browser", "--allow-root", f"--IdentityProvider.token={token}",
                                f"--ServerApp.root_dir={smoke / 'notebooks'}"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base, auth = f"127.0.0.1:{port}", {"Authorization": f"token {token}"}

@@ -144,7 +144,7 @@ def write_index(folder: Path, root: Path, store: Path | None = None) -> list:
         if e["image"]:
             lines += [f"![main figure](thumbnails/{e['name']}.png)", ""]
         lines += [e["finding"], "", f"*{_meta(e)}* · [notebook]({e['name']}.ipynb)", ""]
-    note = html.escape(NOTES.get(profile, "")).replace("**", "")
+    note = html.escape(NOTES.get(profile, "")).replace("*", "")  # Markdown emphasis, as plain text
     page = PAGE.format(title=html.escape(title), intro=html.escape(INTRO), profile_note=note,
                        entries="\n".join(blocks), width=THUMB_WIDTH)
     return [_write(folder / "index.html", page), _write(folder / "index.md", "\n".join(lines))]
