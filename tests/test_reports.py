@@ -186,9 +186,12 @@ def test_notebook_runs_in_a_jupyter_server_on_its_defaults(smoke, tmp_path):
                 break
             except OSError:
                 time.sleep(0.5)
-        request = urllib.request.Request(f"http://{base}/api/kernels", data=b'{"name": "python3"}',
+        # a session, as JupyterLab opens a notebook: its kernel runs in the notebook's folder
+        session = json.dumps({"path": "04_intermediate_size.ipynb", "type": "notebook",
+                              "kernel": {"name": "python3"}}).encode()
+        request = urllib.request.Request(f"http://{base}/api/sessions", data=session,
                                          headers={**auth, "Content-Type": "application/json"}, method="POST")
-        kernel = json.loads(urllib.request.urlopen(request, timeout=60).read())["id"]
+        kernel = json.loads(urllib.request.urlopen(request, timeout=60).read())["kernel"]["id"]
         ws = websocket.create_connection(f"ws://{base}/api/kernels/{kernel}/channels?token={token}", timeout=300)
         book = nbformat.read(smoke / "notebooks" / "04_intermediate_size.ipynb", as_version=4)
         outputs = []
@@ -198,7 +201,9 @@ def test_notebook_runs_in_a_jupyter_server_on_its_defaults(smoke, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert not [o for cell in outputs for o in cell if o["msg_type"] == "error"], outputs
+    errors = [o["content"] for cell in outputs for o in cell if o["msg_type"] == "error"]
+    assert not errors, [(e["ename"], e["evalue"]) for e in errors]
+    assert not [o for cell in outputs for o in cell if o["content"].get("name") == "stderr"]
     figure_cells = [i for i, c in enumerate(c for c in book.cells if c.cell_type == "code") if FIGURE_CELL in c.source]
     assert figure_cells and all(any("image/png" in o["content"].get("data", {}) for o in outputs[i])
                                 for i in figure_cells)
