@@ -58,3 +58,11 @@ def test_zero_shot_noise_uses_the_number_of_examples():
 def test_tables_round_scores_to_one_decimal_but_not_learning_rates(value, shown):
     t = tables.rounded(pd.DataFrame({"score": [value], "lr": [1e-5], "p": [0.012345]}))
     assert t.loc[0, "score"] == shown and t.loc[0, "lr"] == 1e-5 and t.loc[0, "p"] == 0.0123
+
+
+def test_a_flat_loss_curve_is_counted_as_learning_nothing():
+    curves = pd.DataFrame([{"run_id": r, "target": "winogrande_xs", "intermediate": "none", "step": s,
+                            "loss": (0.693 if r == "flat" else 0.693 - 0.05 * s)} for r in ("flat", "moving")
+                           for s in range(1, 9)])
+    out = text(findings.flat_losses(curves, {"winogrande_xs": 0.6931}))
+    assert "None → winogrande_xs: 1 of 2 runs end within 0.05 of the uniform-guess loss 0.693" in out

@@ -110,3 +110,17 @@ def length_artifacts(artifacts: pd.DataFrame):
                       f"and the shortest {dev['shortest_ending_accuracy']:.1f}, against chance {dev['chance']:.1f} "
                       f"on {int(dev['examples'])} examples, {word}."],
                      "not measured in the paper (this check is ours).")
+
+
+def flat_losses(curves: pd.DataFrame, guessing: dict, tolerance: float = 0.05, quoted: str | None = None):
+    """Runs whose training loss ended where a uniform guess sits (within `tolerance` nats over
+    the last quarter of its logged steps): fine-tuning did not move them (the paper's
+    WinoGrande-XS observation)."""
+    lines = []
+    for (target, inter), group in curves.groupby(["target", "intermediate"], sort=False):
+        ends = [run.sort_values("step")["loss"].iloc[-max(1, len(run) // 4):].mean()
+                for _, run in group.groupby("run_id")]
+        flat = sum(abs(e - guessing[target]) <= tolerance for e in ends)
+        lines.append(f"{inter} → {target}: {flat} of {len(ends)} runs end within {tolerance} of the "
+                     f"uniform-guess loss {guessing[target]:.3f} (learned nothing from the training signal).")
+    return _markdown(lines or ["no loss curves were logged."], quoted)
