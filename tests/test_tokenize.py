@@ -11,7 +11,8 @@ def test_classification_pairs_unpadded_and_truncated(shared_data, minilm_tokeniz
     assert len(ds) == 277 and max(lengths) == 100 and min(lengths) < 60  # max_length of RTE; no padding
     first = minilm_tokenizer.decode(ds[0]["input_ids"])
     assert first.count("[SEP]") == 2 and first.startswith("[CLS]")
-    assert ds.info.description.startswith("sha256:")
+    fp = tokenize_module.tokenize_split(get_task("rte"), "dev", minilm_tokenizer, data_dir=shared_data).fingerprint
+    assert fp.startswith("sha256:")
     assert ds["labels"][:3] == [0, 1, 0] or set(ds["labels"]) == {0, 1}
 
 
@@ -42,3 +43,14 @@ def test_second_use_is_served_from_cache(shared_data, minilm_tokenizer, monkeypa
     assert again["input_ids"] == first["input_ids"]
     with pytest.raises(AssertionError, match="re-tokenized"):
         tokenize(task, "train", minilm_tokenizer, max_length=20, data_dir=shared_data)  # new key
+
+
+def test_a_cached_split_carries_its_data_fingerprint_in_its_own_field(shared_data, minilm_tokenizer):
+    from stilts_nb.tasks import load
+
+    task = get_task("winogrande_xs")
+    fresh = tokenize_module.tokenize_split(task, "dev", minilm_tokenizer, data_dir=shared_data)
+    tokenize_module._MEMORY.clear()
+    cached = tokenize_module.tokenize_split(task, "dev", minilm_tokenizer, data_dir=shared_data)   # from disk
+    assert fresh.fingerprint == cached.fingerprint == load(task, "dev", shared_data).fingerprint
+    assert fresh.fingerprint not in (cached.dataset.info.description or "")   # not smuggled in metadata

@@ -93,10 +93,10 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, capsys, no_compute):
 
 def test_identity_ignores_cosmetic_fields():
     a, b = cfg(out="/a", progress=True, max_device_batch=4), cfg(out="/b", progress=False)
-    assert a.identity() == b.identity()
-    assert a.identity() != cfg(lr=2e-3).identity()
-    assert a.identity() != cfg(batching="length").identity()
-    assert a.identity() != cfg(precision="bf16").identity()
+    assert a.result_fields() == b.result_fields()
+    assert a.result_fields() != cfg(lr=2e-3).result_fields()
+    assert a.result_fields() != cfg(batching="length").result_fields()
+    assert a.result_fields() != cfg(precision="bf16").result_fields()
 
 
 def test_matthews_correlation():

@@ -34,7 +34,8 @@ def test_schedule_and_update_arithmetic(tiny):
     m = train(tiny(train_limit=50, epochs=3, warmup_ratio=0.2, lr=1e-3))
     per_epoch = math.ceil(50 / 16)                     # 4 updates, the last on 2 examples
     total = 3 * per_epoch
-    warmup = math.ceil(0.2 * total)                    # 3
+    warmup = int(0.2 * total)                          # 2.4 -> 2: truncated, as the authors
+    assert warmup != math.ceil(0.2 * total)            # (the HF Trainer's rounding would give 3)
     assert (m["updates_per_epoch"], m["optimizer_steps"], m["warmup_steps"]) == (per_epoch, total, warmup)
     lrs = [s["lr"] for s in m["steps"]]
     expected = [1e-3 * (s / warmup if s < warmup else (total - s) / (total - warmup)) for s in range(total)]
@@ -46,11 +47,11 @@ def test_schedule_and_update_arithmetic(tiny):
     assert m["per_epoch"][0]["loss"] == pytest.approx(sum(s["loss"] for s in m["steps"][:4]) / 4)
 
 
-def _rows(tiny, n):
+def _rows(tiny, n, split="train"):
     from stilts_nb.assets import load_tokenizer
     from stilts_nb.tasks import get_task, tokenize
 
-    ds = tokenize(get_task("wic"), "train", load_tokenizer("tiny:bert"), data_dir=tiny().data_dir)
+    ds = tokenize(get_task("wic"), split, load_tokenizer("tiny:bert"), data_dir=tiny().data_dir)
     return ds.select(range(n))
 
 
@@ -114,14 +115,16 @@ def test_divergence_stops_and_is_recorded(tiny, monkeypatch, tmp_path):
     monkeypatch.setattr(loop.F, "cross_entropy", poisoned)
     m = train(tiny(max_device_batch=8, out=str(tmp_path)))   # 2 micro-batches/update: the 3rd update
     assert m["diverged"] and m["diverged_at_step"] == 3 and m["optimizer_steps"] == 2
-    assert m["score"] is None and m["degenerate"]
+    # scored as its broken model: NaN logits -> argmax 0 for every dev example
+    first_class = [r["labels"] for r in _rows(tiny, 32, "dev")].count(0) / 32
+    assert m["score"] == pytest.approx(first_class) and m["degenerate"]
     assert len(m["steps"]) == 2
     assert json.loads((tmp_path / "metrics.json").read_text())["diverged"] is True
 
 
 def test_absurd_learning_rate_diverges_without_exception(tiny):
     m = train(tiny(lr=1e30, warmup_ratio=0.0))
-    assert m["diverged"] and m["score"] is None
+    assert m["diverged"] and m["score"] is not None and m["degenerate"]
 
 
 def test_bf16_autocast_trains_close_to_fp32(tiny):

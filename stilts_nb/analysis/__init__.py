@@ -5,8 +5,8 @@ Every function takes the tidy run table (one row per run) with at least the colu
 ``batch_size``, ``warmup_ratio``, ``seed``; ``run_id`` is carried through so every number can be
 traced back to store rows.
 """
-from .stability import bootstrap_ci, degenerate_rate, expected_max, paired_tests, sensitivity
+from .stability import bootstrap_ci, expected_max, near_floor_rate, paired_tests, sensitivity
 from .summary import GRID, deltas, summarize
 
-__all__ = ["GRID", "bootstrap_ci", "degenerate_rate", "deltas", "expected_max", "paired_tests",
+__all__ = ["GRID", "bootstrap_ci", "deltas", "expected_max", "near_floor_rate", "paired_tests",
            "sensitivity", "summarize"]

@@ -1,6 +1,8 @@
 """Beyond the paper: how stable is fine-tuning, and is an intermediate's gain more than noise?
 
-- degenerate_rate: share of runs at or below chance/majority plus a margin;
+- near_floor_rate: share of runs at or below a floor (chance or majority) plus a margin. Not
+  the run's own ``degenerate`` flag, which is a score at or below the majority share of the dev
+  subset it was scored on, with no margin;
 - paired_tests: the grid runs are paired by configuration (same lr, batch, warmup, seed), so
   each intermediate is compared with None configuration by configuration (Wilcoxon signed-rank),
   with Holm's correction across all pairs tested;
@@ -17,15 +19,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .summary import GRID, PAIR
+from .summary import GRID, PAIR, scored
 
 
-def degenerate_rate(runs: pd.DataFrame, floor: pd.Series | dict, margin: float = 0.0) -> pd.DataFrame:
+def near_floor_rate(runs: pd.DataFrame, floor: pd.Series | dict, margin: float = 0.0,
+                    exclude_diverged: bool = False) -> pd.DataFrame:
     """Share of runs per pair scoring <= floor[target] + margin (floor: chance or majority)."""
+    runs = scored(runs, exclude_diverged)
     limit = runs["target"].map(floor) + margin
-    flagged = runs.assign(degenerate=runs["score"] <= limit)
-    out = flagged.groupby(PAIR, sort=False)["degenerate"].agg(degenerate="sum", n="count").reset_index()
-    out["rate"] = out["degenerate"] / out["n"]
+    flagged = runs.assign(near_floor=runs["score"] <= limit)
+    out = flagged.groupby(PAIR, sort=False)["near_floor"].agg(near_floor="sum", n="count").reset_index()
+    out["rate"] = out["near_floor"] / out["n"]
     return out
 
 
@@ -40,8 +44,9 @@ def holm(pvalues) -> np.ndarray:
     return out
 
 
-def paired_tests(runs: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+def paired_tests(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = False) -> pd.DataFrame:
     """Wilcoxon signed-rank of intermediate vs baseline over matched configurations."""
+    runs = scored(runs, exclude_diverged)
     rows = []
     for target, per_target in runs.groupby("target", sort=False):
         base = per_target[per_target["intermediate"] == baseline].set_index(GRID)["score"]
@@ -74,8 +79,10 @@ def _mean_ci(diff, level: float = 0.95, resamples: int = 2000, seed: int = 0) ->
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def bootstrap_ci(runs: pd.DataFrame, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+def bootstrap_ci(runs: pd.DataFrame, level: float = 0.95, resamples: int = 2000, seed: int = 0,
+                 exclude_diverged: bool = False) -> pd.DataFrame:
     """Percentile bootstrap CIs of the mean and of the best run, per pair (×100)."""
+    runs = scored(runs, exclude_diverged)
     rows = []
     for (target, inter), group in runs.groupby(PAIR, sort=False):
         scores = group["score"].to_numpy()
@@ -106,8 +113,9 @@ def expected_max(scores, budgets=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sensitivity(runs: pd.DataFrame) -> pd.DataFrame:
+def sensitivity(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFrame:
     """Mean score (×100) per value of each grid hyperparameter, per pair."""
+    runs = scored(runs, exclude_diverged)
     frames = []
     for hp in GRID:
         if hp not in runs:

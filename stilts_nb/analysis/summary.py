@@ -3,25 +3,39 @@ from __future__ import annotations
 
 import pandas as pd
 
-GRID = ["lr", "batch_size", "warmup_ratio", "seed"]  # one configuration of the paper's sweep
+from ..settings import GRID  # one configuration of a sweep: lr, batch_size, warmup_ratio, seed
+
 PAIR = ["target", "intermediate"]
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per pair: n, min, mean, best (scores as stored, 0-1 or MCC), degenerate count."""
+def scored(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFrame:
+    """The runs a statistic is computed on: all of them by default. A diverged run carries the
+    score of its broken model (a constant prediction), as the authors' loop would have reported
+    it; ``exclude_diverged=True`` leaves such runs out instead."""
+    if exclude_diverged and "diverged" in runs:
+        return runs[~runs["diverged"].fillna(False).astype(bool)]
+    return runs
+
+
+def summarize(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFrame:
+    """One row per pair: n, min, mean, best (scores as stored, 0-1 or MCC), degenerate count,
+    and how many of the pair's runs diverged (0 when they are excluded)."""
     _require(runs, PAIR + ["score"])
+    runs = scored(runs, exclude_diverged)
     grouped = runs.groupby(PAIR, sort=False)
     out = grouped["score"].agg(n="count", min="min", mean="mean", best="max")
     if "degenerate" in runs:
         out["degenerate"] = grouped["degenerate"].sum().astype(int)
+    if "diverged" in runs:
+        out["diverged"] = grouped["diverged"].sum().astype(int)
     if "run_id" in runs:
         out["run_ids"] = grouped["run_id"].agg(list)
     return out.reset_index()
 
 
-def deltas(runs: pd.DataFrame, baseline: str = "none") -> pd.DataFrame:
+def deltas(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = False) -> pd.DataFrame:
     """Δ mean and Δ best of each intermediate against `baseline` on the same target (×100)."""
-    table = summarize(runs).set_index(PAIR)
+    table = summarize(runs, exclude_diverged).set_index(PAIR)
     base = table.xs(baseline, level="intermediate")
     rows = []
     for (target, intermediate), row in table.iterrows():

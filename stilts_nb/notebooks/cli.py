@@ -8,11 +8,19 @@ def register(sub) -> None:
     p = sub.add_parser("run", help="execute the notebooks with papermill into reports/<profile>/")
     p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=f"default: all ({', '.join(NOTEBOOKS)})")
     p.add_argument("--profile", required=True, help=f"one of {', '.join(PROFILES)}")
-    p.add_argument("--store", help="SQLite results store (default runs/<profile>/store.sqlite)")
+    p.add_argument("--store", help="SQLite results store (default: OUT_DIR/runs/stilts.sqlite, or "
+                                   "$STILTS_STORE: the store `status` and `results` read)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--project", metavar="DIR", help="the folder with notebooks/ and parameters/ "
+                   "(a clone of stilts-nb; default: the current folder)")
+    p.add_argument("--out-dir", metavar="DIR", help="where reports/, figures/ and runs/ go "
+                   "(default: the current folder)")
     p.set_defaults(func=lambda args: _main(args))
 
 
 def _main(args) -> int:
-    run(args.profile, args.notebooks, store=args.store, executor=args.executor)
+    from pathlib import Path
+
+    run(args.profile, args.notebooks, store=args.store, executor=args.executor,
+        root=args.project, out=args.out_dir or Path.cwd())
     return 0

@@ -56,9 +56,10 @@ def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | Non
     return _markdown(lines, quoted)
 
 
-def degenerate_runs(rate: pd.DataFrame, quoted: str | None = None):
-    """How many runs of each pair ended at or below the floor (+ margin)."""
-    lines = [f"{r.intermediate} → {r.target}: {r.degenerate} of {r.n} runs degenerate ({100 * r.rate:.1f}%)."
+def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None):
+    """How many runs of each pair ended at or below the floor + margin (analysis.near_floor_rate)."""
+    lines = [f"{r.intermediate} → {r.target}: {r.near_floor} of {r.n} runs at or below the floor + margin "
+             f"({100 * r.rate:.1f}%)."
              for r in rate.itertuples()]
     return _markdown(lines, quoted)
 

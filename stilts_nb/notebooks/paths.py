@@ -1,5 +1,5 @@
-"""Where a notebook reads its profile and writes its tables: paths relative to the notebook's
-folder, so nothing of the machine that ran it shows in a report."""
+"""Where a notebook reads its profile and writes its tables: paths relative to the output folder
+(the kernel's working directory), so nothing of the machine that ran it shows in a report."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,26 +13,31 @@ COMMON = ("store", "executor", "figures_dir")
 
 
 def defaults(profile: str) -> dict:
-    """Relative to notebooks/, where papermill and JupyterLab both run a notebook."""
-    return {"store": f"../runs/{profile}/store.sqlite", "executor": "local",
-            "figures_dir": f"../figures/{profile}"}
+    """Relative to the output folder, where `stilts-nb run` starts the kernels."""
+    from ..sweeps.store import default_path
+
+    return {"store": str(default_path()), "executor": "local", "figures_dir": f"figures/{profile}"}
 
 
-def parameters_root() -> Path:
-    """The repository a notebook runs in: the folder above its own (the kernel's working
-    directory), or the installed package's repository."""
-    here = Path.cwd().parent
-    if (here / "parameters").is_dir():
-        return here
-    from .runner import ROOT
-    return ROOT
+def work_in_output_folder() -> Path:
+    """The project the notebook belongs to. Opened in JupyterLab, a notebook's kernel starts in
+    notebooks/; it moves to the project folder, so that relative paths (store, Synthesis build,
+    figures) mean what they mean under `stilts-nb run`, whose kernels start in the output folder."""
+    import os
+
+    from .runner import project_root
+
+    root = project_root()
+    if not os.environ.get("STILTS_PROJECT") and Path.cwd().resolve() != root.resolve():
+        os.chdir(root)
+    return root
 
 
 def profile_values(profile: str, notebook: str, overrides: dict | None = None) -> dict:
     """The values a notebook runs on: its profile's YAML, then `overrides` on top (checked)."""
     from .runner import load_parameters
 
-    values = {**defaults(profile), **load_parameters(profile, notebook, parameters_root())}
+    values = {**defaults(profile), **load_parameters(profile, notebook, work_in_output_folder())}
     unknown = sorted(set(overrides or {}) - set(values))
     if unknown:
         raise UserError(f"overrides: unknown parameter(s) {', '.join(unknown)}; "

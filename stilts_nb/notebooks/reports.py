@@ -23,13 +23,14 @@ FINDING = "**Finding"  # findings.HEAD starts so
 THUMB_WIDTH = 360
 
 
-def finish(notebook: Path, root: Path) -> Path:
-    """Make an executed notebook shareable (no path of this machine in it) and export its HTML."""
+def finish(notebook: Path, project: Path, home: Path) -> Path:
+    """Make an executed notebook shareable (no path of this machine in it) and export its HTML.
+    `project`: the folder with notebooks/; `home`: the output folder."""
     from nbconvert import HTMLExporter
 
     book = nbformat.read(notebook, as_version=4)
     meta = book.metadata.get("papermill", {})
-    for key in ("input_path", "output_path"):  # papermill records them as it was given them
+    for key, root in (("input_path", project), ("output_path", home)):  # papermill keeps them as given
         if meta.get(key):
             meta[key] = _relative(meta[key], root)
     nbformat.write(book, notebook)
@@ -121,14 +122,16 @@ def _meta(entry: dict) -> str:
     return f"{runs} · {wall}"
 
 
-def write_index(folder: Path, root: Path, store: Path | None = None) -> list:
+def write_index(folder: Path, home: Path, store: Path | None = None) -> list:
     """reports/<profile>/index.html and index.md over the executed notebooks in `folder`."""
     from .prose import NOTES
     from .runner import NOTEBOOKS
 
     folder = Path(folder)
     profile = folder.name
-    store = Path(store) if store else root / "runs" / profile / "store.sqlite"
+    if store is None:
+        from ..sweeps.store import default_path
+        store = home / default_path()
     entries = [summary(folder / f"{n}.ipynb", store) for n in NOTEBOOKS if (folder / f"{n}.ipynb").exists()]
     title = f"stilts-nb reports: {profile} profile"
     blocks, lines = [], [f"# {title}", "", INTRO, "", NOTES.get(profile, ""), ""]

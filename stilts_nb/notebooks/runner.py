@@ -1,8 +1,14 @@
 """papermill driver: parameters/<profile>/<notebook>.yaml -> reports/<profile>/<notebook>.ipynb + .html
 
+Two folders: the *project* holds the sources (notebooks/, parameters/: a clone of this
+repository), the *output folder* receives everything a run makes: reports/<profile>/,
+figures/<profile>/ and the run store (runs/stilts.sqlite, the one `stilts-nb status` and
+`results` read by default). Both default to the current folder, never to the installed package's
+location. Relative paths in parameter files are taken in the output folder (the kernel runs there).
+
 Everything is checked before the first cell runs: the profile and notebook names, every key of
-every parameters file against the notebook's own `parameters` cell, and the task data the
-profile names. A failing cell leaves the executed notebook (with the error in it) and its HTML
+every parameters file against the other profiles' names, the output folders, and the
+task data the profile names. A failing cell leaves the executed notebook (with the error in it) and its HTML
 beside the others, and stops the run: later notebooks read what earlier ones produced.
 """
 from __future__ import annotations
@@ -15,30 +21,44 @@ from pathlib import Path
 
 import yaml
 
+from ..checks import small_text_file
 from ..errors import UserError
 from . import reports
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
              "04_intermediate_size", "05_zero_shot", "06_stability")
 PROFILES = ("smoke", "demo", "paper")
-ROOT = Path(__file__).resolve().parents[2]  # the repository: notebooks/, parameters/, reports/
 
 
-def load_parameters(profile: str, notebook: str, root: Path = ROOT) -> dict:
-    """The profile's values for one notebook, checked against the smoke profile's names."""
+def project_root() -> Path:
+    """The folder with notebooks/ and parameters/: $STILTS_PROJECT (set by `run` for its kernels),
+    else the current folder, or its parent when a notebook runs inside notebooks/ (JupyterLab)."""
+    if os.environ.get("STILTS_PROJECT"):
+        return Path(os.environ["STILTS_PROJECT"])
+    here = Path.cwd()
+    return here.parent if here.name == "notebooks" and not (here / "parameters").is_dir() else here
+
+
+def load_parameters(profile: str, notebook: str, root: Path | None = None) -> dict:
+    """The profile's values for one notebook, checked against the names the other profiles set."""
+    root = Path(root) if root else project_root()
+    if not (root / "notebooks").is_dir() or not (root / "parameters").is_dir():
+        raise UserError(f"{root.resolve()}: no notebooks/ and parameters/ here; run from a clone of "
+                        "stilts-nb or pass --project CLONE")
     path = root / "parameters" / profile / f"{notebook}.yaml"
     if not path.exists():
         raise UserError(f"{path}: no parameters for notebook {notebook} in profile {profile}")
+    small_text_file(path, "a parameters file")
     try:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise UserError(f"{path}: expected a mapping of parameter names to values")
-    # a notebook's parameters cell holds only `profile` and `overrides`; the package's own smoke
-    # profile names every value a notebook takes, and the other profiles set the same ones
-    reference = ROOT / "parameters" / "smoke" / f"{notebook}.yaml"
-    known = list(yaml.safe_load(reference.read_text()) or {}) if reference.exists() else list(values)
+    # a notebook's parameters cell holds only `profile` and `overrides` (the notebook reads this
+    # file itself); every profile sets the same names, so a name no other profile sets is a typo
+    others = [p for p in sorted((root / "parameters").glob(f"*/{notebook}.yaml")) if p != path]
+    known = sorted({k for p in others for k in (yaml.safe_load(p.read_text()) or {})}) or list(values)
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise UserError(f"{path}: unknown parameter(s) {', '.join(unknown)}; "
@@ -57,20 +77,52 @@ def _select(profile: str, notebooks: list | None) -> list:
 
 
 def run(profile: str, notebooks: list | None = None, store: str | None = None,
-        executor: str = "local", root: Path = ROOT, log=print) -> list:
-    """Execute the chosen notebooks in order; return the executed notebook paths."""
-    import papermill
+        executor: str = "local", root: Path | None = None, out: Path | None = None, log=print) -> list:
+    """Execute the chosen notebooks in order; return the executed notebook paths.
 
+    root: the project (default: the current folder); out: the output folder (default: root)."""
+    from .. import checks
+    from ..sweeps.store import default_path
+
+    root = Path(root or project_root()).resolve()
+    home = Path(out or root).resolve()
     chosen = _select(profile, notebooks)
     plans = {name: load_parameters(profile, name, root) for name in chosen}
+    out_dir, figures = home / "reports" / profile, home / "figures" / profile
+    explicit_store = store is not None
+    store = Path(store).resolve() if store else home / default_path()
+    for folder in (out_dir, figures):
+        checks.writable_dir(folder, "--out-dir")
+    checks.writable_file(store, "--store")
+    checks.executor(executor)
     from .preflight import check_data
-    check_data(plans)
-    out_dir = root / "reports" / profile
+    old_cwd = Path.cwd()
+    try:
+        os.chdir(home)  # relative data/store paths in the parameters mean: in the output folder
+        check_data(plans)
+    finally:
+        os.chdir(old_cwd)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # injected: the profile and what the command line changed; the notebook reads the rest itself
-    overrides = {"store": os.path.relpath(Path(store).resolve(), root / "notebooks")} if store else {}
-    if executor != "local":
-        overrides["executor"] = executor
+    saved = dict(os.environ)
+    os.environ["STILTS_PROJECT"] = str(root)  # the kernels read other notebooks' parameters
+    if os.environ.get("STILTS_DATA_DIR"):  # the kernels run in the output folder
+        os.environ["STILTS_DATA_DIR"] = str(Path(os.environ["STILTS_DATA_DIR"]).resolve())
+    try:
+        # injected: the profile and what the command line changed; the notebook reads the rest itself
+        overrides = {"store": os.path.relpath(store, home)} if explicit_store else {}
+        if executor != "local":
+            overrides["executor"] = executor
+        done = _execute(profile, chosen, root, home, out_dir, overrides, log)
+        reports.write_index(out_dir, home, store)
+        return done
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _execute(profile, chosen, root, home, out_dir, overrides, log) -> list:
+    import papermill
+
     _stream_cell_output()
     done = []
     for i, name in enumerate(chosen, 1):
@@ -81,15 +133,14 @@ def run(profile: str, notebooks: list | None = None, store: str | None = None,
         try:
             papermill.execute_notebook(str(root / "notebooks" / f"{name}.ipynb"), str(output),
                                        parameters=params, log_output=True, progress_bar=False,
-                                       cwd=str(root / "notebooks"), kernel_name="python3")
+                                       cwd=str(home), kernel_name="python3")
         except papermill.PapermillExecutionError as err:
-            reports.finish(output, root)
+            reports.finish(output, root, home)
             raise UserError(f"{name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
                             f"the executed notebook with the error is {output}") from None
-        reports.finish(output, root)
+        reports.finish(output, root, home)
         log(f"[{i}/{len(chosen)}] {name}: done in {time.time() - start:.0f} s -> {output}")
         done.append(output)
-    reports.write_index(out_dir, root, Path(store) if store else None)
     return done
 
 

@@ -31,6 +31,7 @@ def figure2(runs, chance: dict, order: list | None = None, targets: list | None 
                        color="#a6cee3", linewidth=0.8, density_norm="width", ax=ax)
         sns.stripplot(data=data, x="intermediate", y="score100", order=present, size=2.5, color="#1f4e79",
                       alpha=0.6, jitter=0.12, ax=ax)
+        _mark_diverged(ax, data, present)
         for i, name in enumerate(present):
             s = data.loc[data["intermediate"] == name, "score100"]
             for value, va in ((s.min(), "top"), (s.mean(), "center"), (s.max(), "bottom")):
@@ -47,6 +48,20 @@ def figure2(runs, chance: dict, order: list | None = None, targets: list | None 
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _mark_diverged(ax, data, present: list) -> None:
+    """Diverged runs (scored as their broken model's constant prediction) as red crosses on top
+    of the violin they belong to, so a low tail made of failures is told apart from bad runs."""
+    if "diverged" not in data:
+        return
+    hit = data[data["diverged"].fillna(False).astype(bool)]
+    if hit.empty:
+        return
+    x = hit["intermediate"].map({name: i for i, name in enumerate(present)})
+    ax.scatter(x, hit["score100"], marker="x", color="red", s=30, zorder=5,
+               label=f"diverged ({len(hit)})")
+    ax.legend(fontsize=7, loc="lower right")
 
 
 def improvement_by_size(deltas, sizes: dict):

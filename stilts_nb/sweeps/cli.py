@@ -21,7 +21,11 @@ def register(sub) -> None:
                    help="leave runs another live process is training to it instead of waiting")
     p.add_argument("--json", action="store_true", help="machine-readable dry-run / summary")
     p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=run_sweep_cmd)
+    from ..settings import add_flags
+    from .config import SWEEP_SETTINGS
+
+    group = p.add_argument_group("sweep-wide run settings (override the file's)")
+    p.set_defaults(func=run_sweep_cmd, settings=add_flags(group, SWEEP_SETTINGS, override=True))
 
     p = sub.add_parser("results", help="the runs in a store, as a table, CSV or JSON")
     p.add_argument("--store")
@@ -36,10 +40,12 @@ def register(sub) -> None:
 
 
 def run_sweep_cmd(args) -> int:
+    from ..checks import small_text_file
     from .config import load_sweep
     from .run import dry_run, format_dry_run, run_sweep
 
-    sweep = load_sweep(args.config)
+    small_text_file(args.config, "a sweep file")
+    sweep = load_sweep(args.config, {n: getattr(args, n) for n in args.settings if hasattr(args, n)})
     if args.dry_run:
         d = dry_run(sweep, args.store)
         print(json.dumps(d, indent=1, default=str) if args.json else format_dry_run(d))

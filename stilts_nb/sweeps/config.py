@@ -22,33 +22,30 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
+from ..settings import EXPECTED, PAPER_GRID, PAPER_INTERMEDIATE, SETTINGS, ok, show
 
-PAPER_GRID = {"lr": [5e-6, 1e-5, 2e-5], "batch_size": [8, 16, 32],
-              "warmup_ratio": [0.0, 0.2], "seed": [12, 42]}
-PAPER_INTERMEDIATE = {"lr": 1e-5, "batch_size": 16, "seed": 42, "warmup_ratio": 0.1}
 NONE = "none"  # the intermediate "task" that means: start from the pretrained model
 
-# per-run data/length settings, valid at the top level (targets), in intermediate_training, and
-# per task in task_settings; None = the task registry's default
-RUN_SETTINGS = {"train_limit": "pos_int", "eval_limit": "pos_int", "epochs": "pos_int",
-                "max_length": "pos_int"}
+# The keys a sweep file takes, derived from the run settings' declarations (stilts_nb/settings.py):
+# grid axes, per-task data/length settings (None = the task registry's default; valid at the top
+# level for targets, in intermediate_training and per task in task_settings), and sweep-wide
+# run settings (precision, batching, ...). The rest are the sweep's own keys.
+GRID = {n: SETTINGS[n].kind for n in SETTINGS if SETTINGS[n].sweep == "grid"}
+RUN_SETTINGS = {n: SETTINGS[n].kind for n in SETTINGS if SETTINGS[n].sweep == "task"}
+SWEEP_SETTINGS = {n: SETTINGS[n].kind for n in SETTINGS if SETTINGS[n].sweep == "sweep"}
 TOP = {
-    "name": "str", "description": "str", "model": "str", "store": "str", "data_dir": "str",
-    "precision": ("choice", ("fp32", "bf16")), "batching": ("choice", ("random", "length")),
-    "max_device_batch": "pos_int", "log_every": "pos_int", "eval_each_epoch": "bool",
-    "save_targets": "bool", **RUN_SETTINGS,
+    "name": "str", "description": "str", "model": "str", "store": "str",
+    **SWEEP_SETTINGS, "save_targets": "bool", **RUN_SETTINGS,
     "intermediates": "tasks", "targets": "tasks", "grid": "grid", "studies": "studies",
     "intermediate_training": "intermediate_training", "task_settings": "task_settings",
     "resources": "resources", "cost": "cost",
 }
 STUDY = {"description": "str", "intermediates": "tasks", "targets": "tasks", "grid": "grid"}
-INTERMEDIATE_TRAINING = {"lr": "pos_num", "batch_size": "pos_int", "seed": "nonneg_int",
-                         "warmup_ratio": "ratio", **RUN_SETTINGS}
+INTERMEDIATE_TRAINING = {**GRID, **RUN_SETTINGS}
 TASK_SETTINGS = {**RUN_SETTINGS, "files": "files"}
 RESOURCES = {"num_cpus": "pos_num", "num_gpus": "nonneg_num", "torch_threads": "pos_int",
              "max_in_flight": "pos_int"}
 COST = {"effective_tflops": "pos_num", "overhead_seconds": "nonneg_num"}
-GRID = {"lr": "pos_num", "batch_size": "pos_int", "warmup_ratio": "ratio", "seed": "nonneg_int"}
 
 
 @dataclass
@@ -72,18 +69,17 @@ class Sweep:
     studies: list
     description: str = ""
     store: str | None = None
-    data_dir: str | None = None
-    precision: str = "fp32"
-    batching: str = "random"
-    max_device_batch: int = 32
-    log_every: int = 10
-    eval_each_epoch: bool = False
+    settings: dict = field(default_factory=dict)            # precision, batching, keep_head, ...
     save_targets: bool = False
     target_settings: dict = field(default_factory=dict)     # train_limit, eval_limit, ...
     intermediate_training: dict = field(default_factory=lambda: dict(PAPER_INTERMEDIATE))
     task_settings: dict = field(default_factory=dict)       # task -> settings (+ files)
     resources: dict = field(default_factory=dict)
     cost: dict = field(default_factory=dict)
+
+    def run_setting(self, name: str):
+        """A sweep-wide run setting (precision, keep_head, ...): the file's, else the default."""
+        return self.settings.get(name, SETTINGS[name].default)
 
     def settings_for(self, task, role: str) -> dict:
         """Data/length settings of one run: task_settings (exact name, then its base task) over
@@ -95,7 +91,9 @@ class Sweep:
         return out
 
 
-def load_sweep(path) -> Sweep:
+def load_sweep(path, overrides: dict | None = None) -> Sweep:
+    """Read and check a sweep file; `overrides` (sweep-wide run settings from the command line,
+    e.g. {"precision": "bf16"}) replace the file's values and are checked the same way."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such sweep file")
@@ -104,6 +102,8 @@ def load_sweep(path) -> Sweep:
             data = yaml.load(f, Loader=_Loader)  # noqa: S506 -- a SafeLoader subclass
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
+    if overrides and isinstance(data, dict):
+        data = {**data, **overrides}
     return parse_sweep(data, str(path))
 
 
@@ -111,7 +111,7 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
     from ..tasks import get_task
 
     if not isinstance(data, dict):
-        raise UserError(f"{where}: a sweep file must be a mapping of keys, got {_show(data)}")
+        raise UserError(f"{where}: a sweep file must be a mapping of keys, got {show(data)}")
     c = _Checker(where)
     c.keys(data, TOP, "")
     for key, kind in TOP.items():
@@ -127,12 +127,12 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
         raw = data["studies"]
         if not isinstance(raw, dict) or not raw:
             raise UserError(f"{where}: 'studies' must be a non-empty mapping of study name -> "
-                            f"{{intermediates, targets, grid}}, got {_show(raw)}")
+                            f"{{intermediates, targets, grid}}, got {show(raw)}")
         studies = []
         for sname, body in raw.items():
             key = f"studies.{sname}"
             if not isinstance(body, dict):
-                raise UserError(f"{where}: '{key}' must be a mapping, got {_show(body)}")
+                raise UserError(f"{where}: '{key}' must be a mapping, got {show(body)}")
             c.keys(body, STUDY, key)
             studies.append(c.study(str(sname), body, key, default_grid))
     else:
@@ -149,9 +149,7 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
     return Sweep(
         path=where, name=name, model=data["model"], studies=studies,
         description=data.get("description", ""), store=data.get("store"),
-        data_dir=data.get("data_dir"), precision=data.get("precision", "fp32"),
-        batching=data.get("batching", "random"), max_device_batch=data.get("max_device_batch", 32),
-        log_every=data.get("log_every", 10), eval_each_epoch=data.get("eval_each_epoch", False),
+        settings={k: data[k] for k in SWEEP_SETTINGS if data.get(k) is not None},
         save_targets=data.get("save_targets", False),
         target_settings={k: data.get(k) for k in RUN_SETTINGS}, intermediate_training=it,
         task_settings=task_settings, resources=dict(data.get("resources") or {}),
@@ -173,7 +171,7 @@ class _Checker:
         self.where = where
 
     def fail(self, key: str, expected: str, value) -> None:
-        raise UserError(f"{self.where}: '{key}': expected {expected}, got {_show(value)}")
+        raise UserError(f"{self.where}: '{key}': expected {expected}, got {show(value)}")
 
     def keys(self, data: dict, known: dict, prefix: str) -> None:
         for key in data:
@@ -185,21 +183,15 @@ class _Checker:
                                 f"known keys: {', '.join(known)}")
 
     def value(self, v, kind, key: str):
-        if isinstance(kind, tuple):  # ("choice", options)
-            if v not in kind[1]:
-                self.fail(key, f"one of {', '.join(kind[1])}", v)
+        if isinstance(kind, tuple):  # a choice
+            if v not in kind:
+                self.fail(key, f"one of {', '.join(kind)}", v)
             return v
         if v is None and kind in ("pos_int", "str"):
             return v  # null = the default
-        number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        integer = isinstance(v, int) and not isinstance(v, bool)
-        ok = {"str": isinstance(v, str) and v.strip() != "", "bool": isinstance(v, bool),
-              "pos_int": integer and v > 0, "nonneg_int": integer and v >= 0,
-              "pos_num": number and v > 0, "nonneg_num": number and v >= 0,
-              "ratio": number and 0 <= v < 1}
-        if kind in ok:
-            if not ok[kind]:
-                self.fail(key, _EXPECTED[kind], v)
+        if kind in EXPECTED and kind != "files":
+            if not ok(kind, v):
+                self.fail(key, EXPECTED[kind], v)
             return v
         sub = {"intermediate_training": INTERMEDIATE_TRAINING, "resources": RESOURCES,
                "cost": COST, "task_settings": None, "files": None}[kind]
@@ -269,16 +261,6 @@ class _Checker:
             grid=self.grid(body.get("grid"), f"{at}grid", default_grid) if prefix else default_grid,
             description=str(body.get("description") or ""),
         )
-
-
-_EXPECTED = {"str": "a non-empty string", "bool": "true or false",
-             "pos_int": "a positive integer", "nonneg_int": "a non-negative integer",
-             "pos_num": "a positive number", "nonneg_num": "a non-negative number",
-             "ratio": "a number in [0, 1)"}
-
-
-def _show(v) -> str:
-    return f"{type(v).__name__} {v!r}" if not isinstance(v, str) else repr(v)
 
 
 class _Loader(yaml.SafeLoader):

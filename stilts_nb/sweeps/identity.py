@@ -2,7 +2,7 @@
 
 Two runs with the same identity are the same experiment, whichever sweep file or notebook asked
 for them, so the store trains each identity once. In the hash:
-- the training config's result-changing fields (``TrainConfig.identity()``: task name with its
+- the training config's result-changing fields (``TrainConfig.result_fields()``: task name with its
   transform and @N, hyperparameters, seed, epochs, max length, data limits, precision, batching
   order, ...), with task defaults resolved, so ``epochs: 5`` on RTE equals leaving it out;
 - the model and its source (a PyPI-shipped model's package version; a local folder's config and
@@ -22,22 +22,19 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from dataclasses import fields
 from pathlib import Path
 
 from ..errors import UserError
+from ..settings import is_float
 
-# Bump when a change in stilts_nb.training changes the numbers a config produces; the training
-# package may declare its own ENGINE_VERSION, which then wins.
-ENGINE_VERSION = "1"
 ID_LENGTH = 20  # hex characters: 80 bits, no collision in any realistic store
-NOT_HASHED = ("init", "data_dir", "files", "out")  # replaced by content, below
 
 
 def engine_version() -> str:
-    from .. import training
+    """stilts_nb.training.ENGINE_VERSION: bumped there when the engine changes numbers."""
+    from ..training import ENGINE_VERSION
 
-    return str(getattr(training, "ENGINE_VERSION", None) or ENGINE_VERSION)
+    return ENGINE_VERSION
 
 
 def model_source(name: str) -> dict:
@@ -90,15 +87,17 @@ class Fingerprints:
         return hit
 
 
-def identity(config, *, init_id: str | None, data: dict, source: dict) -> dict:
+def run_identity(config, *, init_id: str | None, data: dict, source: dict) -> dict:
     """The JSON-able dict hashed into the run id. `config` is a validated TrainConfig with
     task defaults already filled in; `data` maps split -> fingerprint."""
     from ..tasks import get_task
 
-    ident = {k: v for k, v in config.identity().items() if k not in NOT_HASHED}
-    for f in fields(config):  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
-        if f.name in ident and "float" in str(f.type) and ident[f.name] is not None:
-            ident[f.name] = float(ident[f.name])
+    # the checkpoint path is replaced by the intermediate run's identity, below; where the data
+    # lies (data_dir, files) is not a result field: its content fingerprint is hashed instead
+    ident = {k: v for k, v in config.result_fields().items() if k != "init"}
+    for name, value in ident.items():  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
+        if is_float(name) and value is not None:
+            ident[name] = float(value)
     ident["task"] = get_task(config.task).name  # canonical spelling
     ident["model"] = source
     ident["init"] = init_id

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import UserError
-from .config import NONE, Sweep
-from .identity import Fingerprints, identity, model_source, run_id
+from ..settings import is_float
+from .config import GRID, NONE, RUN_SETTINGS, SWEEP_SETTINGS, Sweep
+from .identity import Fingerprints, model_source, run_id, run_identity
 
 
 @dataclass
@@ -55,7 +56,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
     from ..assets import data_dir as resolve_data_dir
 
     source = model_source(sweep.model)
-    data_dir = str(resolve_data_dir(sweep.data_dir).resolve())
+    data_dir = str(resolve_data_dir(sweep.run_setting("data_dir")).resolve())
     fps, missing = Fingerprints(), {}
     runs, studies = {}, {}
 
@@ -67,14 +68,14 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
         s = sweep.settings_for(task, role)
         # relative files are relative to the data folder (as in tasks.load): a YAML file travels
         files = {k: str(Path(data_dir, v)) for k, v in (s.get("files") or {}).items()} or None
+        sweep_wide = {n: sweep.run_setting(n) for n in SWEEP_SETTINGS if n != "data_dir"}
+        sweep_wide["keep_head"] = sweep_wide["keep_head"] and init is not None  # else no head to keep
         cfg = TrainConfig(
-            task=task.name, model=sweep.model, lr=float(hp["lr"]), batch_size=hp["batch_size"],
-            warmup_ratio=float(hp["warmup_ratio"]), seed=hp["seed"],
-            epochs=s["epochs"] or task.epochs, max_length=s["max_length"] or task.max_length,
-            max_device_batch=sweep.max_device_batch, train_limit=s["train_limit"],
-            eval_limit=s["eval_limit"], precision=sweep.precision, batching=sweep.batching,
-            log_every=sweep.log_every, eval_each_epoch=sweep.eval_each_epoch, data_dir=data_dir,
-            files=files, save=role == "intermediate" or sweep.save_targets,
+            task=task.name, model=sweep.model, **sweep_wide,
+            **{k: float(hp[k]) if is_float(k) else hp[k] for k in GRID},
+            # None = the task's default, resolved here so `epochs: 5` on RTE is its default's run
+            **{k: s[k] if s[k] is not None else getattr(task, k, None) for k in RUN_SETTINGS},
+            data_dir=data_dir, files=files, save=role == "intermediate" or sweep.save_targets,
         )
         try:  # (save needs an out folder, which the executor only picks at submission)
             replace(cfg, save=False).validate()
@@ -87,7 +88,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             except UserError as err:
                 missing.setdefault(task.name, str(err))
                 data[split], sizes[split], lacking = "missing", None, True
-        ident = identity(cfg, init_id=init.id if init else None, data=data, source=source)
+        ident = run_identity(cfg, init_id=init.id if init else None, data=data, source=source)
         rid = run_id(ident)
         if rid not in runs:
             train = sizes["train"]
@@ -113,9 +114,8 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
                 init = intermediates[iname]
                 _member(init, study.name)
             for target in study.targets:
-                for lr, bs, wr, seed in itertools.product(*(study.grid[k] for k in
-                                                            ("lr", "batch_size", "warmup_ratio", "seed"))):
-                    hp = {"lr": lr, "batch_size": bs, "warmup_ratio": wr, "seed": seed}
+                for values in itertools.product(*(study.grid[k] for k in GRID)):
+                    hp = dict(zip(GRID, values))
                     run = make(target, "target", hp, init, iname)
                     _member(run, study.name)
                     ids.append(run.id)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .. import checks
 from .config import Sweep
 from .cost import estimate
 from .executors import make_executor
@@ -81,7 +82,7 @@ def format_dry_run(d: dict) -> str:
                      f"{c['failed']:>8}{c['running']:>9}")
     a, t = d["cost_all"], d["cost_todo"]
     lines.append(f"estimated cost: {t['hours']:.1f} device-hours still to run ({a['hours']:.1f} for "
-                 f"the whole sweep), assuming {a['tflops']:g} effective TFLOP/s, a "
+                 f"the whole sweep), assuming {a['tflops']:g} effective TFLOP/s ({a['basis']}), a "
                  f"{a['params'] / 1e6:.0f}M-parameter model, every sequence at max length, and "
                  f"{a['overhead_s']:g} s overhead per run")
     if d["missing"]:
@@ -143,6 +144,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     # fingerprints the data files once; everything that can be refused is refused in expand()
     plan = plan or expand(sweep)
     path = store_path(sweep, store)
+    checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
     st = Store(path)
     st.register(plan.runs, sweep.name)
     owner, commit = this_owner(), git_commit()

@@ -23,6 +23,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..checks import store_file
 from ..errors import UserError
 from . import schema
 
@@ -67,6 +68,8 @@ class Store:
 
     def __init__(self, path, create: bool = True):
         self.path = Path(path)
+        if not create:
+            store_file(self.path)  # not an SQLite file, or its folder missing: one clear line
         if not self.path.exists() and not create:
             raise UserError(f"{self.path}: no store here (a sweep creates it; see `stilts-nb sweep`)")
         if create:

@@ -60,7 +60,8 @@ class Item:
 def select(pool: Pool, cfg: SynthesisConfig) -> tuple[list, int, int]:
     """Shuffle the pool with the seed; train = first n (the authors' set), dev = the next ones.
 
-    Dev comes after train so the train split is exactly the authors' selection.
+    Dev comes after train so the train split is the authors' selection, as long as the pool is
+    the authors' list (removing a duplicate sentence before the shuffle changes the shuffle).
     """
     pairs = list(pool.pairs)
     random.Random(cfg.seed).shuffle(pairs)
@@ -78,7 +79,7 @@ def select(pool: Pool, cfg: SynthesisConfig) -> tuple[list, int, int]:
     return pairs[: n_train + cfg.dev], n_train, cfg.dev
 
 
-def identity(cfg: SynthesisConfig, chosen: list, n_train: int, dtype) -> dict:
+def build_identity(cfg: SynthesisConfig, chosen: list, n_train: int, dtype) -> dict:
     """Everything that decides the output bytes; a different identity never shares files."""
     ident = asdict(cfg)
     ident.pop("allow_fewer")  # only matters through the sizes below
@@ -143,7 +144,7 @@ def build(cfg: SynthesisConfig, out, *, generator: Generator | None = None, over
     pool = sentence_pool(cfg.corpus, cfg.rule)
     chosen, n_train, _ = select(pool, cfg)
     dtype = resolve_dtype(cfg.dtype)
-    ident = identity(cfg, chosen, n_train, dtype)
+    ident = build_identity(cfg, chosen, n_train, dtype)
     done = files.check_existing(ident, overwrite)  # before the slow model load
     if done is not None:
         return done

@@ -44,6 +44,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from .. import checks
+
+    checks.writable_file(args.out, "--out")
+    checks.model(args.generator)
     cfg = SynthesisConfig(
         corpus=args.corpus, generator=args.generator, n=args.n, dev=args.dev, seed=args.seed,
         batch_size=args.batch_size, max_retries=args.max_retries, dtype=args.dtype,

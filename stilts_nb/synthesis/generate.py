@@ -103,8 +103,11 @@ class Generator:
         return " ".join(self.tok.decode(self.encode(text), skip_special_tokens=True).split())
 
     def ending_cap(self, ending: str) -> int:
-        """The true ending's length in tokens, as it would follow the premise (leading space)."""
-        return max(1, len(self.encode(" " + ending)))
+        """The longest a fake may be: the true ending's length in tokens, encoded on its own
+        (no leading space), as the authors' script counts it. With a byte-level BPE the count
+        can differ from the ending as it follows the premise ("xylophone quartets": 5 tokens
+        alone, 4 after a space, for SmolLM2); we follow the authors."""
+        return max(1, len(self.encode(ending)))
 
     def sample(self, prompts: list[list[int]], caps: list[int], n: int, seed: int) -> list[list[str]]:
         """``n`` continuations (text) of each prompt, the i-th cut at ``caps[i]`` tokens."""

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Callable
 
 from ..assets import data_dir as default_data_dir
-from ..errors import UserError
+from ..checks import text_file
+from ..errors import MissingData, UserError
+from ..settings import PAPER_INTERMEDIATE
 
 SPLITS = ("train", "dev")
 # The authors' intermediate-task setting (lr 1e-5, batch 16, seed 42, warmup ratio 0.1).
-INTERMEDIATE = {"lr": 1e-5, "batch_size": 16, "seed": 42, "warmup_ratio": 0.1}
+INTERMEDIATE = PAPER_INTERMEDIATE
 
 # main file -> (raw examples, every file read); a reader finds companion label files itself
 Reader = Callable[[Path], tuple]
@@ -66,6 +68,7 @@ class Task:
     intermediate: dict | None = None      # settings when used as an intermediate task
     variants: dict = field(default_factory=dict)  # transform -> overrides, e.g. {"p": {...}}
     description: str = ""
+    obtain: str = ""                      # how to get the files when there is no hub copy
     transforms: tuple = ()                # applied transform names, e.g. ("p",)
     subsample: int | None = None          # the @N of the name: train examples kept
 
@@ -111,6 +114,8 @@ def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: 
         path = Path(files[split])
         if not path.is_absolute():  # relative to the data folder, so a YAML file travels
             path = default_data_dir(data_dir) / path
+        if path.exists():
+            text_file(path, f"a {task.name} {split} file")
         raw = _read_file(task, path, _layout_for(task, path).read)
     else:
         raw = _read_default(task, split, default_data_dir(data_dir), hub)
@@ -128,10 +133,9 @@ def _read_default(task: Task, split: str, root: Path, hub: bool) -> Split:
             return _read_file(task, path, layout.read)
         tried.append(f"{path} ({layout.name})")
     if task.hub is None or not hub:
-        raise UserError(
-            f"{task.name}: no {split} file found; expected one of: {'; '.join(tried)}. "
-            f"Put the official files under {folder}/ or set STILTS_DATA_DIR."
-        )
+        how = task.obtain or f"put the official files under {folder}/ or set STILTS_DATA_DIR"
+        raise MissingData(f"{task.name}: no {split} file found; expected one of: {'; '.join(tried)}. "
+                          f"{how[0].upper()}{how[1:]}.")
     return _read_hub(task, split, folder)
 
 
@@ -145,8 +149,16 @@ def _layout_for(task: Task, path: Path) -> Layout:
 
 def _read_file(task: Task, path: Path, read: Reader) -> Split:
     if not path.exists():
-        raise UserError(f"{path}: no such file (needed for task {task.name})")
-    examples, used = read(path)
+        raise MissingData(f"{path}: no such file (needed for task {task.name})")
+    text_file(path, f"a {task.name} data file")
+    try:
+        examples, used = read(path)
+    except UnicodeDecodeError as err:
+        bad = err.object[err.start:err.start + 1].hex()
+        raise UserError(f"{path}: not UTF-8 text (byte 0x{bad} cannot be decoded); the {task.name} "
+                        "files must be UTF-8") from None
+    if not examples:
+        raise UserError(f"{path}: no examples in this file ({task.name})")
     digest = hashlib.sha256()
     for p in used:
         digest.update(Path(p).read_bytes())

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from ..errors import UserError
+from ..assets import data_dir as resolve_data_dir
+from ..errors import MissingData, UserError
 from . import TASKS, SPLITS, examples, get_task, load
 
 # The paper's named variants, listed beside the registered tasks.
@@ -26,16 +27,23 @@ def register(sub) -> None:
     p.set_defaults(func=run_preview)
 
 
+BROKEN = "BROKEN"  # in a size column: the file is there but cannot be read (see the note below)
+
+
 def rows(data_dir=None) -> list:
+    resolve_data_dir(data_dir)  # a --data-dir that does not exist is a mistake, not "no files"
     out = []
     for name in [*TASKS, *VARIANTS]:
         task = get_task(name)
-        sizes = {}
+        sizes, problems = {}, []
         for split in SPLITS:
             try:  # sizes of local files only: listing tasks must not touch the network
                 sizes[split] = len(load(task, split, data_dir, hub=False).examples)
-            except UserError:
+            except MissingData:
                 sizes[split] = None
+            except UserError as err:  # present but unreadable: the table says so
+                sizes[split] = BROKEN
+                problems.append(str(err))
         out.append({
             "task": task.name, "kind": task.kind, "metric": task.metric,
             "choices": task.num_choices or None, "labels": list(task.labels) or None,
@@ -44,6 +52,7 @@ def rows(data_dir=None) -> list:
             "train": sizes["train"], "dev": sizes["dev"],
             "max_length": task.max_length, "epochs": task.epochs,
             "intermediate": task.intermediate is not None, "description": task.description,
+            "problems": problems,
         })
     return out
 
@@ -53,14 +62,17 @@ def run_tasks(args) -> int:
     if args.json:
         for row in table:
             print(json.dumps(row))
-        return 0
+        return 1 if any(row["problems"] for row in table) else 0
     cols = ["task", "kind", "metric", "choices", "train", "dev", "max_length", "epochs", "hub", "local"]
     cells = [[("-" if row[c] is None else str(row[c])) for c in cols] for row in table]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
     for r in cells:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
-    return 0
+    broken = {p for row in table for p in row["problems"]}  # variants repeat their base's
+    for problem in sorted(broken):
+        print(f"{BROKEN}: {problem}")
+    return 1 if broken else 0
 
 
 def run_preview(args) -> int:

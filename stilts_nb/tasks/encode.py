@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+from typing import NamedTuple
 
 from ..assets import cache_dir
 from .base import Task, inputs, load
@@ -17,21 +18,33 @@ from .base import Task, inputs, load
 _MEMORY: dict = {}
 
 
+class TokenizedSplit(NamedTuple):
+    dataset: object        # datasets.Dataset: unpadded model columns + labels
+    fingerprint: str       # content fingerprint of the raw data it was made from
+
+
 def tokenize(task: Task, split: str, tokenizer, max_length: int | None = None, data_dir=None, files=None):
+    """A cached, unpadded datasets.Dataset of one task split."""
+    return tokenize_split(task, split, tokenizer, max_length, data_dir, files).dataset
+
+
+def tokenize_split(task: Task, split: str, tokenizer, max_length: int | None = None, data_dir=None,
+                   files=None) -> TokenizedSplit:
+    """The tokenized split with the fingerprint of the data it came from (a run's identity
+    needs both; the fingerprint is read from the raw files, never from the cache entry)."""
     import datasets
 
     max_length = max_length or task.max_length
     raw = load(task, split, data_dir, files)
     key = _key(task, split, tokenizer, max_length, raw.fingerprint)
     if key in _MEMORY:
-        return _MEMORY[key]
+        return TokenizedSplit(_MEMORY[key], raw.fingerprint)
     folder = cache_dir() / "tokenized" / key
     if (folder / "dataset_info.json").exists():
         ds = datasets.load_from_disk(str(folder))
     else:
         columns = _encode(task, raw.examples, tokenizer, max_length)
-        info = datasets.DatasetInfo(description=raw.fingerprint)
-        ds = datasets.Dataset.from_dict(columns, info=info)
+        ds = datasets.Dataset.from_dict(columns)
         tmp = folder.with_name(f"{key}.tmp{os.getpid()}")
         bars = datasets.is_progress_bar_enabled()
         datasets.disable_progress_bars()  # a bar per cache write is noise in notebooks
@@ -42,7 +55,7 @@ def tokenize(task: Task, split: str, tokenizer, max_length: int | None = None, d
         os.replace(tmp, folder)  # atomic: a crash never leaves a half-written cache entry
         ds = datasets.load_from_disk(str(folder))
     _MEMORY[key] = ds
-    return ds
+    return TokenizedSplit(ds, raw.fingerprint)
 
 
 def _key(task, split, tokenizer, max_length, fingerprint) -> str:

@@ -18,6 +18,8 @@ TASK = Task(
     folder="MedNLI", labels=LABELS,
     layouts=(Layout("physionet-jsonl", {"train": "mli_train_v1.jsonl", "dev": "mli_dev_v1.jsonl"},
                     read, ".jsonl"),),
+    obtain="MedNLI is credentialed: download it from physionet.org/content/mednli (files "
+           "mli_train_v1.jsonl, mli_dev_v1.jsonl) into <data folder>/MedNLI/",
     format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),
     description="natural language inference, 2 sentences (MIMIC-III clinical notes)",
 )

@@ -21,5 +21,7 @@ TASK = Task(
     layouts=(Layout("stilts-jsonl", {"train": "synthesis.jsonl", "dev": "synthesis.dev.jsonl"}, read, ".jsonl"),),
     format=lambda ex, ending, sep: (ex["ctx"], ending),
     intermediate=INTERMEDIATE,
+    obtain="build it with `stilts-nb synthesize --corpus ... --generator ... --n ... "
+           "--out <data folder>/Synthesis/synthesis.jsonl`",
     description="real-fake continuation (Wikipedia; fakes by a causal LM)",
 )

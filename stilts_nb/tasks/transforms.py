@@ -30,6 +30,11 @@ def parse(name: str) -> tuple:
         if t not in TRANSFORMS:
             known = ", ".join(f"-{k} ({v})" for k, v in TRANSFORMS.items())
             raise UserError(f"task name {name!r}: unknown transform -{t}; known: {known}")
+    if len(set(transforms)) != len(transforms):
+        raise UserError(f"task name {name!r}: a transform is repeated")
+    # the transforms commute (-p changes the formatting, -sh the wrong endings), so one order is
+    # the name: hellaswag-sh-p is hellaswag-p-sh, one run identity
+    transforms = tuple(t for t in TRANSFORMS if t in transforms)
     n = int(match["n"]) if match["n"] else None
     if n == 0:
         raise UserError(f"task name {name!r}: @N needs N > 0")

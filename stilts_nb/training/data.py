@@ -24,12 +24,12 @@ def resolve(task_name: str, model_name: str, init: str | None = None):
 
 
 def split(task, name: str, tokenizer, config, limit: int | None = None) -> batching.Examples:
-    from ..tasks import tokenize
+    from ..tasks.encode import tokenize_split
 
-    ds = tokenize(task, name, tokenizer, max_length=config.max_length, data_dir=config.data_dir,
-                  files=config.files)
+    ds, fingerprint = tokenize_split(task, name, tokenizer, max_length=config.max_length,
+                                     data_dir=config.data_dir, files=config.files)
     if len(ds) == 0:
         raise UserError(f"{task.name}: the {name} split is empty")
     examples = batching.to_examples(ds, limit)
-    examples.fingerprint = ds.info.description  # the data's content, for the run's identity
+    examples.fingerprint = fingerprint  # the data's content, for the run's identity
     return examples

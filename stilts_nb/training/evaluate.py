@@ -1,11 +1,9 @@
-"""Dev-set scoring (accuracy, Matthews correlation) and zero-shot evaluation over head seeds."""
+"""Dev-set scoring: predictions, accuracy and Matthews correlation, the degenerate baseline, and
+metrics.json. A leaf of the training package: it imports nothing that trains."""
 from __future__ import annotations
 
-import gc
 import json
 import math
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,12 @@ def matthews(preds: np.ndarray, labels: np.ndarray) -> float:
     return float((c * n - (t * p).sum()) / denom) if denom > 0 else 0.0
 
 
+def constant_prediction_score(metric: str, labels) -> float:
+    """The score of a diverged run's model: NaN logits make argmax pick index 0 for every
+    example (torch's argmax returns the first NaN), i.e. the first class or the first choice."""
+    return score(metric, np.zeros(len(labels), dtype=np.int64), labels)
+
+
 def baseline(task, labels) -> float:
     """What a run must beat not to be degenerate: the majority-class share of the evaluated dev
     labels for accuracy classification, chance for multiple choice, 0 for MCC."""
@@ -70,51 +74,6 @@ def predict(model, examples, collate, batch_size: int, accelerator, progress: bo
     for i, p in pairs:
         preds[i] = p
     return preds
-
-
-def zero_shot(config) -> dict:
-    """Score a model on a task without training, once per head seed.
-
-    A model whose head transfers (a multiple-choice checkpoint on a multiple-choice task) gives
-    the same score for every seed, so it is scored once; otherwise the score depends on the
-    random head (the paper's None row of Table 4) and we report mean and spread over seeds.
-    """
-    from . import data, loop, models
-
-    config.validate()
-    task, tokenizer, base = data.resolve(config.task, config.model)
-    accelerator = loop.make_accelerator(config.precision)
-    dev = data.split(task, "dev", tokenizer, config, config.eval_limit)
-    collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
-    start = time.perf_counter()
-    scores, record = [], None
-    for seed in config.seeds:
-        model, record = models.build(task, base, seed)
-        model = accelerator.prepare(model)
-        preds = predict(model, dev, collate, config.max_device_batch, accelerator, config.progress)
-        scores.append(score(task.metric, preds, dev.labels))
-        accelerator.free_memory(model)
-        del model
-        gc.collect()
-        if record["head_transferred"]:
-            break
-    base_score = baseline(task, dev.labels)
-    mean = statistics.fmean(scores)
-    result = {
-        "task": task.name, "metric": task.metric, "model": config.model, "zero_shot": True,
-        "score": mean, "score_std": statistics.pstdev(scores) if len(scores) > 1 else 0.0,
-        "score_min": min(scores), "score_max": max(scores), "scores": scores,
-        "seeds": list(config.seeds[:len(scores)]), "baseline": base_score,
-        "degenerate": mean <= base_score, "diverged": False, "per_epoch": [], "steps": [],
-        "train_seconds": 0.0, "train_tokens": 0, "eval_seconds": time.perf_counter() - start,
-        "eval_examples": len(dev), "transferred": record["transferred"], "new": record["new"],
-        "head_transferred": record["head_transferred"], "precision": config.precision,
-        "config": config.to_dict(), **loop.environment(accelerator),
-    }
-    if config.out and accelerator.is_main_process:
-        write_metrics(config.out, result)
-    loop.release()
-    return result
 
 
 def write_metrics(out, result: dict) -> Path:

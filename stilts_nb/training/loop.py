@@ -17,7 +17,6 @@ pitfall), which would shorten warmup and decay with the number of GPUs.
 """
 from __future__ import annotations
 
-import gc
 import math
 import time
 from contextlib import nullcontext
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import batching, data, evaluate, models
+from .device import environment, free_memory, make_accelerator
 
 CLIP_NORM = 1.0
 
@@ -35,7 +35,9 @@ def train(config) -> dict:
     """Train one run and return its metrics (also written to ``config.out``/metrics.json).
 
     Bad input raises UserError before any compute. A NaN/inf loss or gradient stops the run,
-    which is then returned with ``diverged=True`` (no exception), so a sweep goes on.
+    which is then returned with ``diverged=True`` (no exception), so a sweep goes on. Its score is
+    what the authors' loop (which had no NaN stop) would have reported for it: a model with NaN
+    outputs predicts the first class under argmax, so the run scores that constant prediction.
     """
     config.validate()
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
@@ -53,7 +55,7 @@ def train(config) -> dict:
                                   fused=True)
     per_epoch = batching.updates_per_epoch(len(train_ex), config.batch_size)
     total = epochs * per_epoch
-    warmup = math.ceil(config.warmup_ratio * total)
+    warmup = int(config.warmup_ratio * total)  # truncated, as the authors' scripts
     from transformers import get_linear_schedule_with_warmup
 
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
@@ -72,6 +74,8 @@ def train(config) -> dict:
             "precision": config.precision, "batching": config.batching, **transfer,
             "config": config.to_dict(), **environment(accelerator),
         })
+        if result["diverged"]:
+            result["score"] = evaluate.constant_prediction_score(task.metric, dev_ex.labels)
         result["baseline"] = evaluate.baseline(task, dev_ex.labels)
         result["degenerate"] = result["diverged"] or result["score"] <= result["baseline"]
         if config.save and not result["diverged"]:
@@ -86,7 +90,7 @@ def train(config) -> dict:
     finally:
         accelerator.free_memory(model, optimizer)
         del model, optimizer, scheduler
-        release()
+        free_memory()
 
 
 def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex, collate,
@@ -187,46 +191,6 @@ def _accumulate(model, micro, batch, examples, collate, accelerator, world):
             n_tok += sum(examples.tokens[j] for j in idx)
             n_pad += inputs["attention_mask"].numel()
     return total, n_tok, n_pad
-
-
-def make_accelerator(precision: str):
-    from accelerate import Accelerator
-    from accelerate.state import AcceleratorState
-
-    mixed = "bf16" if precision == "bf16" else "no"
-    state = AcceleratorState._shared_state
-    if state and state.get("_mixed_precision") != mixed:
-        # The accelerator state is a process-wide singleton that refuses a new precision; a
-        # sweep that mixes precisions in one process resets it (the process group is kept).
-        AcceleratorState._reset_state()
-    # cpu=True on a machine without an accelerator is what makes accelerate see a torchrun
-    # launch as MULTI_CPU data parallel (gloo); without it each process would train alone.
-    return Accelerator(mixed_precision=mixed, cpu=not _has_accelerator())
-
-
-def _has_accelerator() -> bool:
-    probe = getattr(torch, "accelerator", None)
-    if probe is not None:
-        return probe.is_available()
-    return torch.cuda.is_available()
-
-
-def release() -> None:
-    """Give back what a finished run held, so hundreds of runs fit in one process."""
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def environment(accelerator) -> dict:
-    import accelerate
-    import transformers
-
-    dev = accelerator.device
-    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
-    return {"device": name, "num_processes": accelerator.num_processes,
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-                         "accelerate": accelerate.__version__}}
 
 
 def _mean(xs):

@@ -6,8 +6,9 @@ The transfer rule (see docs/training.md):
 - multiple choice -> multiple choice keeps the scoring head (a single "choice score" unit,
   whatever the number of choices): this is what makes zero-shot transfer possible;
 - a classification head is new by default, even where the shapes happen to match (CoLA -> WiC
-  both have two labels, but the labels mean different things); ``keep_head`` keeps a matching
-  one;
+  both have two labels, but the labels mean different things); ``keep_head`` keeps one whose
+  shapes all match, as the authors' ``from_pretrained`` did (the paper profile sets it), and
+  builds a new one where they differ (CoLA -> MedNLI: 2 labels vs 3), saying why;
 - multiple choice <-> classification: always a new head.
 Every new parameter is initialized right after ``set_seed(seed)``, so the seed alone fixes the
 new head. Each run records the parameter-name prefixes that were transferred and that are new.
@@ -112,14 +113,36 @@ def build(task, source: Source, seed: int, keep_head: bool = False, dropout: flo
     loaded = set(names) - set(info["missing_keys"]) - mismatched
     prefix = model.base_model_prefix + "."
     head = {n for n in names if not n.startswith(prefix)}
-    keep = (source.kind == task.kind == "multiple_choice"
-            or (keep_head and source.kind == task.kind == "classification"))
-    new = (set(names) - loaded) | (set() if keep else head)
+    keep, reason = head_rule(task, source, keep_head, fits=not (head - loaded))
+    new = (set(names) - loaded) | (set() if keep else head)  # a head is kept whole or not at all
     _reinit(model, new, seed)
     record = {"transferred": prefixes(names, set(names) - new), "new": prefixes(names, new),
-              "head_transferred": bool(head) and not (head & new), "source": source.name,
-              "source_kind": source.kind}
+              "head_transferred": bool(head) and not (head & new), "head_reason": reason,
+              "source": source.name, "source_kind": source.kind}
     return model, record
+
+
+def head_rule(task, source: Source, keep_head: bool, fits: bool) -> tuple:
+    """-> (keep the source's head?, why), per the transfer rule in the module docstring.
+
+    `fits`: every head parameter of the task model was loaded from the source with its shape.
+    RoBERTa's classification head is a dense layer plus an output layer: with 2 labels in the
+    checkpoint and 3 in the task only the output layer misfits, and the head is still new as a
+    whole (the authors' transformers refused a checkpoint whose shapes did not match).
+    """
+    if source.kind == "encoder":
+        return False, "new head: the source has no task head"
+    if source.kind != task.kind:
+        return False, f"new head: the source's head is {source.kind}, the task is {task.kind}"
+    if task.kind == "multiple_choice":
+        return True, "kept: multiple choice -> multiple choice (one choice-score unit)"
+    if not keep_head:
+        return False, "new head: keep_head is off (a classification head is new by default)"
+    if not fits:
+        had = getattr(source.config, "num_labels", "?")
+        return False, (f"new head: keep_head is on but the shapes differ (the checkpoint's head "
+                       f"has {had} labels, {task.name} has {task.num_labels})")
+    return True, "kept: keep_head is on and the classification head's shapes match"
 
 
 def _reinit(model, new: set, seed: int) -> None:

@@ -1,0 +1,173 @@
+"""Every setting of a run, declared once: kind (type and range), default, whether it is part of
+the run's identity, where a sweep file takes it, and its help text.
+
+From this table come ``TrainConfig``/``EvalConfig`` (fields, defaults, ``validate``), the flags of
+``stilts-nb train`` / ``evaluate``, the keys a sweep file accepts and their checks, the grid axes
+and the paper's grid and intermediate setting, and which fields a run's identity hashes. Adding a
+setting is one entry here (see docs/training.md, "Adding a setting"); the training loop then
+reads ``config.<name>``.
+
+A small table of frozen dataclasses rather than pydantic models: the checks are a handful of
+kinds, and the messages (``'grid.batch_size': expected a positive integer, got float 8.5``, with
+the file name and a "did you mean") are ours to word, in one place (``expected``/``show``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# kind -> what a message says is expected. A choice is the tuple of its options.
+EXPECTED = {"str": "a non-empty string", "bool": "true or false",
+            "pos_int": "a positive integer", "nonneg_int": "a non-negative integer",
+            "pos_num": "a positive number", "nonneg_num": "a non-negative number",
+            "ratio": "a number in [0, 1)", "files": "a mapping of train/dev to file paths"}
+REQUIRED = object()  # the default of a setting every run must give (task, model)
+
+
+@dataclass(frozen=True)
+class Setting:
+    kind: str | tuple           # a key of EXPECTED, or a tuple of allowed values
+    default: object = None      # None: unset (e.g. the task registry's epochs); REQUIRED: must be given
+    help: str = ""
+    label: str = ""             # how messages name it ("learning rate"); default: the name
+    identity: bool = True       # part of a run's identity: changes the numbers a run produces
+    sweep: str | None = None    # where a sweep file takes it: "grid" (an axis, one value or a list,
+    #                             also intermediate_training), "task" (top level for targets,
+    #                             intermediate_training and task_settings), "sweep" (top level only)
+    cli: str = "flag"           # "flag", "required" (train must give it), "" (not a flag)
+    paper: object = None        # grid axes: the paper's values; with `intermediate`, its setting
+    intermediate: object = None  # the authors' intermediate-task value (grid axes)
+    metavar: str | None = None
+
+
+SETTINGS = {
+    "task": Setting("str", REQUIRED, "task name, e.g. wic, winogrande_xs, hellaswag-p@2000",
+                    "a task name (see `stilts-nb tasks`)", cli="required"),
+    "model": Setting("str", REQUIRED, "pkg:NAME, tiny:bert, hub id or folder: family + tokenizer",
+                     "a model name or folder", cli="required"),
+    "init": Setting("str", None, "start from this checkpoint (a `train --save` folder)",
+                    metavar="CHECKPOINT"),
+    # the grid of the paper (section 4.1) and the authors' intermediate setting (appendix)
+    "lr": Setting("pos_num", 1e-5, "peak learning rate", "learning rate", sweep="grid",
+                  cli="required", paper=[5e-6, 1e-5, 2e-5], intermediate=1e-5),
+    "batch_size": Setting("pos_int", 16, "the effective batch (per optimizer update, all processes)",
+                          "batch size", sweep="grid", cli="required", paper=[8, 16, 32],
+                          intermediate=16),
+    "warmup_ratio": Setting("ratio", 0.1, "warmup fraction of all optimizer updates, in [0, 1)",
+                            "warmup ratio", sweep="grid", cli="required", paper=[0.0, 0.2],
+                            intermediate=0.1),
+    "seed": Setting("nonneg_int", 42, "fixes the new head's initialization and the data order",
+                    sweep="grid", cli="required", paper=[12, 42], intermediate=42),
+    "epochs": Setting("pos_int", None, "default: the task's (authors' scripts)", sweep="task"),
+    "max_length": Setting("pos_int", None, "default: the task's", "max length", sweep="task"),
+    "train_limit": Setting("pos_int", None, "train on the first N examples", "train limit",
+                           sweep="task", metavar="N"),
+    "eval_limit": Setting("pos_int", None, "score on the first N dev examples", "eval limit",
+                          sweep="task", metavar="N"),
+    "precision": Setting(("fp32", "bf16"), "fp32",
+                         "fp32, or bf16 autocast (master weights stay fp32)", sweep="sweep"),
+    "batching": Setting(("random", "length"), "random",
+                        "random: the authors' sampler; length: seeded length-grouped batches",
+                        sweep="sweep"),
+    "keep_head": Setting("bool", False, "classification -> classification: keep the checkpoint's "
+                         "head when its shapes match (the authors); else a new head", "keep head",
+                         sweep="sweep"),
+    "pad_to_multiple_of": Setting("pos_int", 8, "pad each batch to a multiple of K tokens",
+                                  "pad-to-multiple-of", metavar="K"),
+    "dropout": Setting("ratio", None, "override every dropout probability"),
+    # how a run is carried out or reported, never its numbers: not in the identity.
+    # max_device_batch: accumulation computes the same effective-batch gradient (loop.py).
+    "max_device_batch": Setting("pos_int", 32, "largest micro-batch per device; above it "
+                                "gradients are accumulated", "max device batch", identity=False,
+                                sweep="sweep", metavar="M"),
+    "eval_each_epoch": Setting("bool", False, "also score dev after each epoch", identity=False,
+                               sweep="sweep"),
+    "log_every": Setting("pos_int", 10, "record the training loss every N optimizer updates",
+                         "log-every", identity=False, sweep="sweep", metavar="N"),
+    # where the data lies, not what it is: a run's identity hashes the data's content instead
+    "data_dir": Setting("str", None, "folder with one sub-folder per dataset (default "
+                        "$STILTS_DATA_DIR)", identity=False, sweep="sweep"),
+    "files": Setting("files", None, "split -> file, e.g. the CoLA re-split train file",
+                     identity=False, cli=""),  # flags: --train-file / --dev-file
+    "out": Setting("str", None, "folder for metrics.json (and the checkpoint with --save)",
+                   identity=False, cli="required", metavar="DIR"),
+    "save": Setting("bool", False, "save the final model to --out (safetensors)", identity=False),
+    "progress": Setting("bool", True, "progress bars", identity=False),
+}
+
+# the settings of a zero-shot evaluation (no training); its head seeds are EvalConfig's own
+EVAL_SETTINGS = ("task", "model", "eval_limit", "max_length", "max_device_batch", "precision",
+                 "pad_to_multiple_of", "data_dir", "files", "out", "progress")
+GRID = [n for n, s in SETTINGS.items() if s.sweep == "grid"]  # one configuration of a sweep
+PAPER_GRID = {n: list(SETTINGS[n].paper) for n in GRID}
+PAPER_INTERMEDIATE = {n: SETTINGS[n].intermediate for n in GRID}
+
+
+def ok(kind, v) -> bool:
+    """Does value `v` fit `kind`? (None is handled by the caller: unset or required.)"""
+    if isinstance(kind, tuple):
+        return v in kind
+    number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    integer = isinstance(v, int) and not isinstance(v, bool)
+    return {"str": isinstance(v, str) and v.strip() != "", "bool": isinstance(v, bool),
+            "pos_int": integer and v > 0, "nonneg_int": integer and v >= 0,
+            "pos_num": number and v > 0, "nonneg_num": number and v >= 0,
+            "ratio": number and 0 <= v < 1,
+            "files": isinstance(v, dict) and all(k in ("train", "dev") and ok("str", p)
+                                                 for k, p in v.items())}[kind]
+
+
+def expected(kind) -> str:
+    return f"one of {', '.join(kind)}" if isinstance(kind, tuple) else EXPECTED[kind]
+
+
+def show(v) -> str:
+    return f"{type(v).__name__} {v!r}" if not isinstance(v, str) else repr(v)
+
+
+def problem(name: str, value, settings: dict = SETTINGS) -> str | None:
+    """One line saying what is wrong with `value` for setting `name`, or None."""
+    s = settings[name]
+    label = s.label or name
+    if value is None or (value is REQUIRED):
+        return f"{label} is required" if s.default is REQUIRED else None
+    if not ok(s.kind, value):
+        return f"{label} must be {expected(s.kind)}, got {show(value)}"
+    return None
+
+
+def is_float(name: str, settings: dict = SETTINGS) -> bool:
+    """Numbers that hash as floats (0 and 0.0, 1e-5 and 0.00001 are one identity)."""
+    return settings[name].kind in ("pos_num", "nonneg_num", "ratio")
+
+
+def add_flags(parser, names, settings: dict = SETTINGS, override: bool = False) -> list:
+    """One command-line flag per declared setting in `names` (--max-device-batch for
+    max_device_batch); -> the names added, to build the config from the parsed arguments.
+    override: every flag is optional and absent unless given (it overrides a sweep file)."""
+    import argparse
+
+    added = []
+    for n in names:
+        s = settings[n]
+        if not s.cli:
+            continue
+        flag, keep = "--" + n.replace("_", "-"), {"default": argparse.SUPPRESS} if override else {}
+        if s.kind == "bool":
+            if s.default and not override:  # on unless switched off: --no-progress
+                parser.add_argument(f"--no-{n.replace('_', '-')}", dest=n, action="store_false",
+                                    help=f"no {s.help}")
+            else:
+                parser.add_argument(flag, dest=n, action="store_true", help=s.help, **keep)
+        else:
+            kw = {"choices": s.kind} if isinstance(s.kind, tuple) else {
+                "type": {"pos_int": int, "nonneg_int": int, "pos_num": float, "nonneg_num": float,
+                         "ratio": float}.get(s.kind, str)}
+            shown = s.default not in (None, REQUIRED) and s.cli != "required" and not override \
+                and not isinstance(s.kind, tuple)
+            kw.update(keep or {"default": None if s.default is REQUIRED else s.default,
+                               "required": s.cli == "required"})
+            parser.add_argument(flag, dest=n, metavar=s.metavar,
+                                help=s.help + (f" (default {s.default})" if shown else ""), **kw)
+        added.append(n)
+    return added

@@ -1,0 +1,96 @@
+"""A run setting is declared once (stilts_nb/settings.py) and shows up everywhere it belongs:
+the config's fields and checks, the command-line flags, the sweep file's keys, the identity."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stilts_nb.cli import main
+from stilts_nb.errors import UserError
+from stilts_nb.settings import GRID, PAPER_GRID, SETTINGS
+from stilts_nb.sweeps import config as sweep_config
+from stilts_nb.training import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def help_of(command, capsys) -> str:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_every_declared_setting_reaches_cli_sweep_schema_and_identity(capsys):
+    train_help = help_of("train", capsys)
+    identity = TrainConfig(task="wic", model="tiny:bert").result_fields()
+    for name, s in SETTINGS.items():
+        flag = "--" + ("no-" if s.kind == "bool" and s.default else "") + name.replace("_", "-")
+        if s.cli:
+            assert flag in train_help and " ".join(s.help.split()[:4]) in train_help, name
+        assert (name in identity) == s.identity, name
+        where = {"grid": sweep_config.GRID, "task": sweep_config.TASK_SETTINGS,
+                 "sweep": sweep_config.TOP}.get(s.sweep, {})
+        assert (name in where) == (s.sweep is not None) and where.get(name, s.kind) == s.kind, name
+    assert list(sweep_config.GRID) == GRID == ["lr", "batch_size", "warmup_ratio", "seed"]
+    assert PAPER_GRID == {"lr": [5e-6, 1e-5, 2e-5], "batch_size": [8, 16, 32],
+                          "warmup_ratio": [0.0, 0.2], "seed": [12, 42]}
+
+
+def test_sweep_command_overrides_a_sweep_wide_setting(tmp_path, capsys, monkeypatch):
+    assert "--precision" in help_of("sweep", capsys) and "--keep-head" in help_of("sweep", capsys)
+    path = tmp_path / "s.yaml"
+    path.write_text("model: tiny:bert\ntargets: [rte]\nprecision: fp32\n")
+    assert sweep_config.load_sweep(path, {"precision": "bf16"}).run_setting("precision") == "bf16"
+    with pytest.raises(UserError, match="'max_device_batch': expected a positive integer, got int 0"):
+        sweep_config.load_sweep(path, {"max_device_batch": 0})
+
+
+def test_checks_come_from_the_declaration():
+    with pytest.raises(UserError, match=r"warmup ratio must be a number in \[0, 1\), got float 1.5"):
+        TrainConfig(task="wic", model="tiny:bert", warmup_ratio=1.5).validate()
+    with pytest.raises(UserError, match="precision must be one of fp32, bf16, got 'fp16'"):
+        TrainConfig(task="wic", model="tiny:bert", precision="fp16").validate()
+
+
+NEW_SETTING = r'''
+import json, sys
+from stilts_nb.settings import SETTINGS, Setting
+SETTINGS["label_smoothing"] = Setting("ratio", 0.0, "smooth the one-hot targets by this much",
+                                      "label smoothing", sweep="sweep")
+from stilts_nb.cli import main
+from stilts_nb.errors import UserError
+from stilts_nb.sweeps import parse_sweep
+from stilts_nb.sweeps.plan import expand
+from stilts_nb.training import TrainConfig
+
+try:
+    main(["train", "--help"])
+except SystemExit:
+    pass
+spec = {"model": "tiny:bert", "targets": ["rte"], "data_dir": sys.argv[1], "train_limit": 8,
+        "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}}
+ids = [expand(parse_sweep({**spec, "label_smoothing": v})).runs[0] for v in (0.0, 0.1)]
+try:
+    parse_sweep({**spec, "label_smoothing": 2})
+except UserError as err:
+    refused = str(err)
+print(json.dumps({"field": TrainConfig(task="rte", model="tiny:bert").label_smoothing,
+                  "identity": [r.identity["label_smoothing"] for r in ids],
+                  "ids_differ": ids[0].id != ids[1].id, "refused": refused}))
+'''
+
+
+def test_a_new_setting_is_one_entry(tmp_path, shared_data):
+    """Add one entry to SETTINGS (in a fresh process): the config has the field, `train --help`
+    the flag, a sweep file the key (checked), and the run identity the value."""
+    out = subprocess.run([sys.executable, "-c", NEW_SETTING, str(shared_data)], capture_output=True,
+                         text=True, cwd=REPO, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    *help_lines, last = out.stdout.strip().splitlines()
+    help_text, result = " ".join(" ".join(help_lines).split()), json.loads(last)
+    assert "--label-smoothing LABEL_SMOOTHING smooth the one-hot targets by this much (default 0.0)" in help_text
+    assert result["field"] == 0.0 and result["identity"] == [0.0, 0.1] and result["ids_differ"]
+    assert "'label_smoothing': expected a number in [0, 1), got int 2" in result["refused"]
