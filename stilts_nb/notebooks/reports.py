@@ -122,17 +122,17 @@ def _meta(entry: dict) -> str:
     return f"{runs} · {wall}"
 
 
-def write_index(folder: Path, home: Path, store: Path | None = None) -> list:
-    """reports/<profile>/index.html and index.md over the executed notebooks in `folder`."""
+def write_index(folder: Path, home: Path, notebooks: tuple, store: Path | None = None) -> list:
+    """reports/<profile>/index.html and index.md over the executed `notebooks` (names, in the
+    pipeline's order) found in `folder`."""
     from .prose import NOTES
-    from .runner import NOTEBOOKS
 
     folder = Path(folder)
     profile = folder.name
     if store is None:
         from ..sweeps.store import default_path
         store = home / default_path()
-    entries = [summary(folder / f"{n}.ipynb", store) for n in NOTEBOOKS if (folder / f"{n}.ipynb").exists()]
+    entries = [summary(folder / f"{n}.ipynb", store) for n in notebooks if (folder / f"{n}.ipynb").exists()]
     title = f"stilts-nb reports: {profile} profile"
     blocks, lines = [], [f"# {title}", "", INTRO, "", NOTES.get(profile, ""), ""]
     for e in entries:

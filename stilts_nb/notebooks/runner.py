@@ -113,7 +113,7 @@ def run(profile: str, notebooks: list | None = None, store: str | None = None,
         if executor != "local":
             overrides["executor"] = executor
         done = _execute(profile, chosen, root, home, out_dir, overrides, log)
-        reports.write_index(out_dir, home, store)
+        reports.write_index(out_dir, home, NOTEBOOKS, store)
         return done
     finally:
         os.environ.clear()
