@@ -87,9 +87,10 @@ def test_figure3_ticks_are_the_sizes_trained():
 
     d = pd.DataFrame({"target": "wic", "intermediate": ["a@300", "a@1200", "a"], "delta_mean": [1.0, 2.0, 3.0],
                       "delta_best": [1.5, 2.5, 3.5]})
-    fig = improvement_by_size(d, {"a@300": 300, "a@1200": 1200, "a": 2000})
+    fig = improvement_by_size(d, {"a@300": 300, "a@1200": 1200, "a": 39905})
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["300", "1200", "2k"]
+    # the whole set is labelled as the paper labels full HellaSwag-p: "40k (full)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["300", "1200", "40k (full)"]
     assert not ax.get_xticklabels(minor=True)
 
 

@@ -57,12 +57,26 @@ def paired_tests(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: b
             common = base.index.intersection(other.index)
             diff = (other.loc[common] - base.loc[common]).to_numpy()
             p = stats.wilcoxon(diff).pvalue if len(diff) and np.any(diff != 0) else 1.0
+            low, high = _mean_ci(diff)
             rows.append({"target": target, "intermediate": inter, "pairs": len(common),
+                         "mean_diff": 100 * float(np.mean(diff)) if len(diff) else np.nan,
+                         "ci_low": 100 * low, "ci_high": 100 * high,
                          "median_diff": 100 * float(np.median(diff)) if len(diff) else np.nan,
                          "wins": int((diff > 0).sum()), "p": float(p)})
-    table = pd.DataFrame(rows, columns=["target", "intermediate", "pairs", "median_diff", "wins", "p"])
+    table = pd.DataFrame(rows, columns=["target", "intermediate", "pairs", "mean_diff", "ci_low", "ci_high",
+                                        "median_diff", "wins", "p"])
     table["p_holm"] = holm(table["p"]) if len(table) else []
     return table
+
+
+def _mean_ci(diff, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple:
+    """Percentile bootstrap CI of the mean paired difference (a point when there is no spread)."""
+    if len(diff) < 2 or np.ptp(diff) == 0:
+        value = float(np.mean(diff)) if len(diff) else np.nan
+        return value, value
+    res = stats.bootstrap((diff,), np.mean, confidence_level=level, n_resamples=resamples,
+                          method="percentile", random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def bootstrap_ci(runs: pd.DataFrame, level: float = 0.95, resamples: int = 2000, seed: int = 0,

@@ -7,7 +7,7 @@ figures/<profile>/ and the run store (runs/stilts.sqlite, the one `stilts-nb sta
 location. Relative paths in parameter files are taken in the output folder (the kernel runs there).
 
 Everything is checked before the first cell runs: the profile and notebook names, every key of
-every parameters file against the notebook's own `parameters` cell, the output folders, and the
+every parameters file against the other profiles' names, the output folders, and the
 task data the profile names. A failing cell leaves the executed notebook (with the error in it) and its HTML
 beside the others, and stops the run: later notebooks read what earlier ones produced.
 """
@@ -23,7 +23,7 @@ import yaml
 
 from ..checks import small_text_file
 from ..errors import UserError
-from . import overlays
+from . import overlays, reports
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
              "04_intermediate_size", "05_zero_shot", "06_stability")
@@ -40,9 +40,7 @@ def project_root() -> Path:
 
 
 def load_parameters(profile: str, notebook: str, root: Path | None = None) -> dict:
-    """The profile's values for one notebook, checked against the notebook's parameters cell."""
-    import papermill
-
+    """The profile's values for one notebook, checked against the names the other profiles set."""
     root = Path(root) if root else project_root()
     if not (root / "notebooks").is_dir() or not (root / "parameters").is_dir():
         raise UserError(f"{root.resolve()}: no notebooks/ and parameters/ here; run from a clone of "
@@ -59,7 +57,10 @@ def load_parameters(profile: str, notebook: str, root: Path | None = None) -> di
         raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise UserError(f"{path}: expected a mapping of parameter names to values")
-    known = papermill.inspect_notebook(str(root / "notebooks" / f"{notebook}.ipynb"))
+    # a notebook's parameters cell holds only `profile` and `overrides` (the notebook reads this
+    # file itself); every profile sets the same names, so a name no other profile sets is a typo
+    others = [p for p in sorted((root / "parameters").glob(f"*/{notebook}.yaml")) if p != path]
+    known = sorted({k for p in others for k in (yaml.safe_load(p.read_text()) or {})}) or list(values)
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise UserError(f"{path}: unknown parameter(s) {', '.join(unknown)}; "
@@ -103,6 +104,7 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
     chosen = _select(profile, notebooks)
     plans = {name: load_parameters(profile, name, root) for name in chosen}
     out_dir, figures = home / "reports" / profile, home / "figures" / profile
+    explicit_store = store is not None
     store = Path(store).resolve() if store else home / default_path()
     for folder in (out_dir, figures):
         checks.writable_dir(folder, "--out-dir")
@@ -121,20 +123,25 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
     if os.environ.get("STILTS_DATA_DIR"):  # the kernels run in the output folder
         os.environ["STILTS_DATA_DIR"] = str(Path(os.environ["STILTS_DATA_DIR"]).resolve())
     try:
-        return _execute(profile, chosen, plans, root, home, out_dir, figures, str(store), executor, log)
+        # injected: the profile and what the command line changed; the notebook reads the rest itself
+        overrides = {"store": os.path.relpath(store, home)} if explicit_store else {}
+        if executor != "local":
+            overrides["executor"] = executor
+        done = _execute(profile, chosen, root, home, out_dir, overrides, log)
+        reports.write_index(out_dir, home, NOTEBOOKS, store)
+        return done
     finally:
         os.environ.clear()
         os.environ.update(saved)
 
 
-def _execute(profile, chosen, plans, root, home, out_dir, figures, store, executor, log) -> list:
+def _execute(profile, chosen, root, home, out_dir, overrides, log) -> list:
     import papermill
 
     _stream_cell_output()
     done = []
     for i, name in enumerate(chosen, 1):
-        params = {**plans[name], "profile": profile, "store": store, "executor": executor,
-                  "figures_dir": str(figures)}
+        params = {"profile": profile, "overrides": overrides}
         output = out_dir / f"{name}.ipynb"
         log(f"[{i}/{len(chosen)}] {name}: running ({profile} profile)")
         start = time.time()
@@ -143,10 +150,10 @@ def _execute(profile, chosen, plans, root, home, out_dir, figures, store, execut
                                        parameters=params, log_output=True, progress_bar=False,
                                        cwd=str(home), kernel_name="python3")
         except papermill.PapermillExecutionError as err:
-            _export_html(output)
+            reports.finish(output, root, home)
             raise UserError(f"{name} failed in cell {err.exec_count} ({err.ename}: {err.evalue}); "
                             f"the executed notebook with the error is {output}") from None
-        _export_html(output)
+        reports.finish(output, root, home)
         log(f"[{i}/{len(chosen)}] {name}: done in {time.time() - start:.0f} s -> {output}")
         done.append(output)
     return done
@@ -162,13 +169,3 @@ def _stream_cell_output() -> None:
         logger.setLevel(logging.INFO)
         logger.propagate = False
 
-
-def _export_html(notebook: Path) -> Path:
-    from nbconvert import HTMLExporter
-
-    html, _ = HTMLExporter().from_filename(str(notebook))
-    target = notebook.with_suffix(".html")
-    tmp = target.with_suffix(f".html.tmp{os.getpid()}")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, target)
-    return target

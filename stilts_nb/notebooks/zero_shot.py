@@ -1,18 +1,62 @@
-"""Notebook 05: score intermediate checkpoints on other multiple-choice tasks without training."""
+"""Notebook 05: score intermediate checkpoints on other multiple-choice tasks without training.
+
+Every zero-shot score is a run in the sweep store (role ``zero_shot``), keyed by what decides
+it: the checkpoint's run id (or the pretrained model), the task's dev data, the head seeds, the
+example limit and the engine version. Re-running the notebook reads the rows back.
+"""
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 
 from ..tasks import get_task
 from . import paper
-from .studies import intermediate_runs, sweep_runs
+from .planning import sweep_runs
+
+ROLE = "zero_shot"
+QUOTED_COLUMN = {"socialiqa": 0, "winogrande": 1}  # the order of paper.TABLE4's pairs
+CONFIG_KEYS = ("task", "model", "lr", "batch_size", "warmup_ratio", "seed", "epochs", "max_length",
+               "train_limit", "eval_limit", "precision", "batching")
 
 
 def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame:
     """Intermediate checkpoints of a sweep (trained first if the store lacks them)."""
-    sweep_runs(spec, store, executor, name="05_zero_shot")
-    runs = intermediate_runs(spec, store)
+    study = sweep_runs(spec, store, executor, name="05_zero_shot")
+    runs = study.intermediate_runs(store)
     return runs[["task", "run_id", "status", "score", "checkpoint"]].rename(columns={"task": "intermediate"})
+
+
+def shown(ckpts: pd.DataFrame) -> pd.DataFrame:
+    """The checkpoint table as a report shows it: run ids, not this machine's folders; ×100."""
+    return ckpts.drop(columns="checkpoint").assign(score=lambda d: (100 * d["score"]).round(1))
+
+
+def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, task: str, seeds,
+                     eval_limit) -> dict:
+    """The zero-shot result for one (model, task): read from the store, else computed and stored."""
+    from ..sweeps.identity import Fingerprints, engine_version, model_source, run_id
+    from ..sweeps.plan import Run
+    from ..sweeps.store import Store, this_owner
+
+    files = spec.get("task_settings", {}).get(get_task(task).base, {}).get("files")
+    dev, _ = Fingerprints().get(task, "dev", spec.get("data_dir"), files)
+    ident = {"role": ROLE, "task": get_task(task).name, "init": init_id, "seeds": list(seeds),
+             "model": model_source(spec["model"]), "eval_limit": eval_limit,
+             "precision": spec.get("precision", "fp32"), "data": {"dev": dev}, "engine": engine_version()}
+    rid = run_id(ident)
+    with Store(store) as st:
+        row = st.get(rid)
+        if row and row["status"] == "done" and row["result"]:
+            return json.loads(row["result"])
+        config = {**dict.fromkeys(CONFIG_KEYS), "task": ident["task"], "model": spec["model"],
+                  "seed": list(seeds)[0], "eval_limit": eval_limit, "precision": ident["precision"]}
+        st.register([Run(rid, ROLE, config, ident, None, init_id, studies=["05_zero_shot"])], ROLE)
+        owner = this_owner()
+        st.claim(rid, owner)
+        result = _evaluate(spec, model, task, seeds, eval_limit)
+        st.finish(rid, owner, {"status": "done", "metrics": result})
+    return result
 
 
 def _evaluate(spec: dict, model: str, task: str, seeds, eval_limit) -> dict:
@@ -22,15 +66,18 @@ def _evaluate(spec: dict, model: str, task: str, seeds, eval_limit) -> dict:
     config = EvalConfig(task=task, model=model, seeds=tuple(seeds), eval_limit=eval_limit,
                         precision=spec.get("precision", "fp32"), data_dir=spec.get("data_dir"),
                         files=files, progress=False)
-    return zero_shot(config)
+    result = zero_shot(config)
+    result.pop("config", None)  # holds this machine's data folder; the identity has the data's fingerprint
+    return result
 
 
 def _multiple_choice(name: str) -> bool:
     return name == "none" or get_task(name).kind == "multiple_choice"
 
 
-def zero_shot_table(spec: dict, ckpts: pd.DataFrame, tasks: list, none_seeds: list, eval_limit=None) -> pd.DataFrame:
-    """Table 4: one row per intermediate (None over several head seeds), one column per task.
+def scores(spec: dict, ckpts: pd.DataFrame, store: str, tasks: list, none_seeds: list,
+           eval_limit=None) -> pd.DataFrame:
+    """One row per (intermediate, task): mean score over head seeds, spread, examples (0-1 scale).
 
     Only multiple-choice intermediates have a head that transfers; a classification one (CoLA)
     would be scored with a random head, like None, so it is left out.
@@ -40,41 +87,57 @@ def zero_shot_table(spec: dict, ckpts: pd.DataFrame, tasks: list, none_seeds: li
     rows = []
     for inter in [i for i in spec["intermediates"] if _multiple_choice(i)]:
         model = spec["model"] if inter == "none" else paths.get(inter)
-        row = {"intermediate": inter, "run_id": ids.get(inter, "—  (pretrained model)")}
-        for i, task in enumerate(tasks):
-            if model is None:
+        if model is None:
+            continue
+        for task in tasks:
+            result = stored_zero_shot(spec, store, model, ids.get(inter), task,
+                                      none_seeds if inter == "none" else [42], eval_limit)
+            rows.append({"intermediate": inter, "task": task, "run_id": ids.get(inter, "—  (pretrained model)"),
+                         "score": result["score"], "score_std": result["score_std"],
+                         "seeds": len(result["scores"]), "examples": result["eval_examples"]})
+    return pd.DataFrame(rows, columns=["intermediate", "task", "run_id", "score", "score_std", "seeds", "examples"])
+
+
+def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
+    """Table 4: one row per intermediate, ours (×100, ± spread over head seeds) beside the paper."""
+    rows = []
+    for inter, group in scores.groupby("intermediate", sort=False):
+        row = {"intermediate": inter, "run_id": group["run_id"].iloc[0]}
+        quoted = paper.TABLE4.get(inter)
+        for task in tasks:
+            hit = group[group["task"] == task]
+            if hit.empty:
                 row[f"{task} ours"] = "checkpoint missing"
-                continue
-            result = _evaluate(spec, model, task, none_seeds if inter == "none" else [42], eval_limit)
-            spread = f" ± {100 * result['score_std']:.1f}" if len(result["scores"]) > 1 else ""
-            row[f"{task} ours"] = f"{100 * result['score']:.1f}{spread}"
-            quoted = paper.TABLE4.get(inter)
-            row[f"{task} paper (quoted)"] = quoted[i] if quoted and i < len(quoted) else "—"
+            else:
+                r = hit.iloc[0]
+                spread = f" ± {100 * r['score_std']:.1f}" if r["seeds"] > 1 else ""
+                row[f"{task} ours"] = f"{100 * r['score']:.1f}{spread}"
+            column = QUOTED_COLUMN.get(get_task(task).base.split("_")[0])  # winogrande_xs: the paper's WinoGrande
+            row[f"{task} paper (quoted)"] = quoted[column] if quoted and column is not None else "—"
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def premise_drop(spec: dict, ckpts: pd.DataFrame, pair: list, eval_limit=None,
+def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_limit=None,
                  cross: tuple = ("hellaswag", "synthesis")) -> pd.DataFrame:
     """The model trained on pair[0], scored on pair[0] dev and on pair[1] dev (premises removed);
     and the HellaSwag model on the Synthesis dev set (`cross`), where both exist."""
     paths = dict(zip(ckpts["intermediate"], ckpts["checkpoint"]))
+    ids = dict(zip(ckpts["intermediate"], ckpts["run_id"]))
+
+    def score(source, task):
+        return round(100 * stored_zero_shot(spec, store, paths[source], ids[source], task, [42], eval_limit)["score"], 1)
+
     rows = []
     trained, stripped = pair
     for task in (trained, stripped):
-        row = {"model trained on": trained, "scored on (dev)": task}
-        if paths.get(trained):
-            row["ours"] = round(100 * _evaluate(spec, paths[trained], task, [42], eval_limit)["score"], 1)
-        else:
-            row["ours"] = "not available offline"
+        row = {"model trained on": trained, "scored on (dev)": task,
+               "ours": score(trained, task) if paths.get(trained) else "not available offline"}
         quoted = paper.HELLASWAG_PREMISE_DROP if trained == "hellaswag" else None
         row["paper (quoted)"] = quoted[0 if task == trained else 1] if quoted else "—  (counterpart; not in the paper)"
         rows.append(row)
     source, target = cross
-    row = {"model trained on": source, "scored on (dev)": target, "paper (quoted)": paper.HELLASWAG_ON_SYNTHESIS}
-    if paths.get(source) and target in spec["intermediates"]:
-        row["ours"] = round(100 * _evaluate(spec, paths[source], target, [42], eval_limit)["score"], 1)
-    else:
-        row["ours"] = "not available offline"
-    rows.append(row)
+    rows.append({"model trained on": source, "scored on (dev)": target,
+                 "ours": score(source, target) if paths.get(source) and target in spec["intermediates"]
+                 else "not available offline", "paper (quoted)": paper.HELLASWAG_ON_SYNTHESIS})
     return pd.DataFrame(rows)

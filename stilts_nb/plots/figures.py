@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: papermill and CI have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+# No matplotlib.use() here: inside a Jupyter kernel the inline backend must stay, or figures
+# reach the notebook as "<Figure size ...>" text; without a display matplotlib picks Agg itself.
+import matplotlib.pyplot as plt
+import seaborn as sns
 
 
 def figure2(runs, chance: dict, order: list | None = None, targets: list | None = None, cols: int = 4,
@@ -80,13 +79,21 @@ def improvement_by_size(deltas, sizes: dict):
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xscale("log")
     ticks = sorted(set(table["size"]))
-    ax.set_xticks(ticks, [f"{s // 1000}k" if s % 1000 == 0 else str(s) for s in ticks])  # 2k, 10k, 1200
+    full = {size for name, size in sizes.items() if "@" not in name}  # the whole set, not a subset
+    ax.set_xticks(ticks, [_size_label(s, s in full) for s in ticks])
     ax.minorticks_off()  # the log axis's own minor labels (4x10^2) would sit between ours
     ax.set_xlabel("intermediate training examples")
     ax.set_ylabel("Δ over None (×100)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def _size_label(size: int, full: bool) -> str:
+    """2k, 10k, 1200; the whole set as the paper labels it: 39905 -> "40k (full)"."""
+    if full:
+        return (f"{round(size / 1000)}k" if size >= 1000 else str(size)) + " (full)"
+    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
 
 def loss_curves(curves, guessing: dict | None = None, col: str = "target"):

@@ -139,8 +139,10 @@ class Heartbeat(threading.Thread):
 
 def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str | None = None,
               retry_failed: bool = False, wait: bool = True, progress: bool = True,
-              lease: float = LEASE_SECONDS, poll: float = 2.0, log=print) -> dict:
-    plan = expand(sweep)  # everything that can be refused is refused here, before any training
+              lease: float = LEASE_SECONDS, poll: float = 2.0, log=print, plan=None) -> dict:
+    # `plan`: the caller's expand(sweep), so a notebook that also reads sizes and ids off the plan
+    # fingerprints the data files once; everything that can be refused is refused in expand()
+    plan = plan or expand(sweep)
     path = store_path(sweep, store)
     checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
     st = Store(path)

@@ -1,0 +1,127 @@
+"""Findings written from the numbers: each sentence is built from the same statistics a notebook
+tabulates, so the text cannot disagree with the table. A finding says plainly when a difference
+is inside the noise, or when the run is too small to answer the paper's question; the paper's
+own result stays beside it, labelled as quoted.
+
+Scores are ×100 with one decimal ("points"), MCC included.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+WILCOXON_MIN_PAIRS = 6  # with fewer pairs the two-sided signed-rank p cannot go below 0.05
+HEAD = "**Finding (computed from the tables above).**"
+
+
+def _markdown(lines: list, quoted: str | None):
+    from IPython.display import Markdown
+
+    lines = [s[:1].upper() + s[1:] for s in lines]
+    text = HEAD + " " + " ".join(lines) if len(lines) == 1 else HEAD + "\n\n" + "\n".join(f"- {s}" for s in lines)
+    if quoted:
+        text += f"\n\n*The paper (quoted):* {quoted}"
+    return Markdown(text)
+
+
+def verdict(pairs: int, p: float, low: float, high: float, name: str = "it") -> str:
+    if pairs < WILCOXON_MIN_PAIRS:
+        return (f"too few configurations for a paired test to reach p < 0.05 (it needs "
+                f"{WILCOXON_MIN_PAIRS}): this run cannot answer the question")
+    if p < 0.05 and (low > 0 or high < 0):
+        return f"{name} is {'better' if low > 0 else 'worse'} than None beyond the noise"
+    return "inside the noise: no difference at this scale"
+
+
+def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | None = None,
+                adjusted: bool = False):
+    """One sentence per intermediate-target pair: Δ mean (bootstrap CI over the paired
+    configurations), Δ best, the paired Wilcoxon p (Holm-adjusted if `adjusted`), a verdict."""
+    from ..analysis import deltas, paired_tests
+
+    tests = paired_tests(runs)
+    if tests.empty:
+        return _markdown(["no intermediate has runs paired with None here: nothing to compare."], quoted)
+    best = deltas(runs).set_index(["target", "intermediate"])["delta_best"]
+    lines = []
+    for row in tests.itertuples():
+        p = row.p_holm if adjusted else row.p
+        label = lambda name: f"{name} ({sizes[name]:,} examples)" if sizes and name in sizes else name  # noqa: E731
+        lines.append(
+            f"{label(row.intermediate)} vs None on {label(row.target)}: Δ mean {row.mean_diff:+.1f} points "
+            f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}), Δ best {best[(row.target, row.intermediate)]:+.1f}, "
+            f"paired Wilcoxon p{' (Holm)' if adjusted else ''} = {p:.2g} over {row.pairs} configurations: "
+            f"{verdict(row.pairs, p, row.ci_low, row.ci_high, row.intermediate)}.")
+    return _markdown(lines, quoted)
+
+
+def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None):
+    """How many runs of each pair ended at or below the floor + margin (analysis.near_floor_rate)."""
+    lines = [f"{r.intermediate} → {r.target}: {r.near_floor} of {r.n} runs at or below the floor + margin "
+             f"({100 * r.rate:.1f}%)."
+             for r in rate.itertuples()]
+    return _markdown(lines, quoted)
+
+
+def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
+    """Each intermediate against None, per task. The noise: the binomial standard error of an
+    accuracy on n dev examples, and for None also the spread over its random-head seeds; a
+    difference within two standard errors of the difference is inside the noise."""
+    lines = []
+    for task, group in scores.groupby("task", sort=False):
+        base = group[group["intermediate"] == "none"]
+        if base.empty:
+            continue
+        b = base.iloc[0]
+        for r in group[group["intermediate"] != "none"].itertuples():
+            se = math.sqrt(_var(r.score, r.examples) + _var(b.score, b.examples) + (100 * b.score_std) ** 2)
+            delta = 100 * (r.score - b.score)
+            word = ("inside the noise" if abs(delta) <= 2 * se else
+                    f"{'above' if delta > 0 else 'below'} None beyond the noise")
+            lines.append(f"{r.intermediate} on {task}: {100 * r.score:.1f} against None's {100 * b.score:.1f} "
+                         f"(Δ {delta:+.1f} points, noise ±{2 * se:.1f} on {r.examples} examples): {word}.")
+    return _markdown(lines or ["no checkpoint could be scored against None here."], quoted)
+
+
+def _var(score: float, n: int) -> float:
+    """Variance, in points², of an accuracy measured on n examples."""
+    return (100 ** 2) * score * (1 - score) / max(n, 1)
+
+
+def premise_check(drop: pd.DataFrame, chance: float, quoted: str | None = None):
+    """What removing the premises leaves: the drop, and how far above chance the endings alone are."""
+    ours = drop[pd.to_numeric(drop["ours"], errors="coerce").notna()]
+    if len(ours) < 2:
+        return _markdown(["the premise check could not run here (its checkpoint is missing)."], quoted)
+    full, stripped = float(ours.iloc[0]["ours"]), float(ours.iloc[1]["ours"])
+    return _markdown([f"the model trained on {ours.iloc[0]['scored on (dev)']} scores {full:.1f} on its dev set "
+                      f"and {stripped:.1f} with the premises removed (chance {100 * chance:.1f}): removing "
+                      f"the premise costs {full - stripped:.1f} points, and the endings alone stay "
+                      f"{stripped - 100 * chance:+.1f} points from chance."], quoted)
+
+
+def length_artifacts(artifacts: pd.DataFrame):
+    """Is the Synthesis dev set solvable by ending length alone? (×100 table of synthesis_views)"""
+    dev = artifacts.set_index("split").loc["dev"]
+    gap = max(dev["longest_ending_accuracy"], dev["shortest_ending_accuracy"]) - dev["chance"]
+    word = ("so length gives part of the answer away" if gap > 5 else
+            "so length alone barely helps" if gap > 0 else "so length alone does not help")
+    return _markdown([f"on the dev split, picking the longest ending scores {dev['longest_ending_accuracy']:.1f} "
+                      f"and the shortest {dev['shortest_ending_accuracy']:.1f}, against chance {dev['chance']:.1f} "
+                      f"on {int(dev['examples'])} examples, {word}."],
+                     "not measured in the paper (this check is ours).")
+
+
+def flat_losses(curves: pd.DataFrame, guessing: dict, tolerance: float = 0.05, quoted: str | None = None):
+    """Runs whose training loss ended where a uniform guess sits (within `tolerance` nats over
+    the last quarter of its logged steps): fine-tuning did not move them (the paper's
+    WinoGrande-XS observation)."""
+    lines = []
+    for (target, inter), group in curves.groupby(["target", "intermediate"], sort=False):
+        ends = [run.sort_values("step")["loss"].iloc[-max(1, len(run) // 4):].mean()
+                for _, run in group.groupby("run_id")]
+        flat = sum(abs(e - guessing[target]) <= tolerance for e in ends)
+        lines.append(f"{inter} → {target}: {flat} of {len(ends)} runs end within {tolerance} of the "
+                     f"uniform-guess loss {guessing[target]:.3f} (learned nothing from the training signal).")
+    return _markdown(lines or ["no loss curves were logged."], quoted)

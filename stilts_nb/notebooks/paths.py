@@ -1,0 +1,59 @@
+"""Where a notebook reads its profile and writes its tables: paths relative to the output folder
+(the kernel's working directory), so nothing of the machine that ran it shows in a report."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UserError
+
+# what every notebook takes besides its profile's own values (parameters/<profile>/<notebook>.yaml)
+COMMON = ("store", "executor", "figures_dir")
+
+
+def defaults(profile: str) -> dict:
+    """Relative to the output folder, where `stilts-nb run` starts the kernels."""
+    from ..sweeps.store import default_path
+
+    return {"store": str(default_path()), "executor": "local", "figures_dir": f"figures/{profile}"}
+
+
+def work_in_output_folder() -> Path:
+    """The project the notebook belongs to. Opened in JupyterLab, a notebook's kernel starts in
+    notebooks/; it moves to the project folder, so that relative paths (store, Synthesis build,
+    figures) mean what they mean under `stilts-nb run`, whose kernels start in the output folder."""
+    import os
+
+    from .runner import project_root
+
+    root = project_root()
+    if not os.environ.get("STILTS_PROJECT") and Path.cwd().resolve() != root.resolve():
+        os.chdir(root)
+    return root
+
+
+def profile_values(profile: str, notebook: str, overrides: dict | None = None) -> dict:
+    """The values a notebook runs on: its profile's YAML, then `overrides` on top (checked)."""
+    from .runner import load_parameters
+
+    values = {**defaults(profile), **load_parameters(profile, notebook, work_in_output_folder())}
+    unknown = sorted(set(overrides or {}) - set(values))
+    if unknown:
+        raise UserError(f"overrides: unknown parameter(s) {', '.join(unknown)}; "
+                        f"{notebook} takes {', '.join(sorted(values))}")
+    return {**values, **(overrides or {})}
+
+
+def figures_dir(profile: str, explicit: str | None = None) -> Path:
+    return Path(explicit) if explicit else Path(defaults(profile)["figures_dir"])
+
+
+def save_table(table: pd.DataFrame, folder, name: str) -> list:
+    """Write a table as CSV and Markdown beside the figures."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    csv, md = folder / f"{name}.csv", folder / f"{name}.md"
+    table.to_csv(csv, index=False)
+    md.write_text(table.to_markdown(index=False) + "\n")
+    return [csv, md]

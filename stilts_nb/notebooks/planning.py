@@ -1,0 +1,122 @@
+"""Which runs a notebook asks for: its sweep spec made concrete, trained where the store lacks
+them, read back as a tidy table keyed by run identity.
+
+The plan is expanded once per notebook (`Study.plan`): it fingerprints every data file, so the
+training sizes, the run ids and the sweep itself all come from that one expansion.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UserError
+from ..tasks import get_task, load
+
+TARGET_COLUMNS = {"task": "target", "id": "run_id"}
+
+
+@dataclass
+class Study:
+    """A notebook's sweep after running it: `runs` (finished target runs) and the `plan`."""
+    runs: pd.DataFrame
+    plan: object  # sweeps.Plan
+
+    def sizes(self, role: str = "target") -> dict:
+        """Task -> examples actually trained on (after @N and limits), for one role."""
+        return {r.config["task"]: r.train_size for r in self.plan.runs if r.role == role}
+
+    def intermediate_runs(self, store: str) -> pd.DataFrame:
+        """The intermediate trainings of the plan (with their checkpoints), from the store."""
+        from ..sweeps import results
+
+        wanted = [r.id for r in self.plan.runs if r.role == "intermediate"]
+        runs = results(store)
+        return runs[runs["id"].isin(wanted)].rename(columns={"id": "run_id"}).reset_index(drop=True)
+
+
+def prepare(sweep: dict, synthesis_build: str | None, optional: list) -> dict:
+    """The sweep a notebook runs: its spec, the Synthesis build, and the optional intermediates
+    whose data is present (the others are named, with the reason, not silently dropped)."""
+    spec = with_synthesis(sweep, synthesis_build)
+    spec["intermediates"], absent = available(spec["intermediates"], optional, spec.get("data_dir"))
+    for name, why in absent:
+        print(f"not available offline: {name} ({why.split(';')[0]})")
+    return spec
+
+
+def notebook_spec(profile: str, notebook: str) -> dict:
+    """The prepared sweep of another notebook of the same profile (to share its runs)."""
+    from .paths import profile_values
+
+    params = profile_values(profile, notebook)
+    return prepare(params["sweep"], params.get("synthesis_build"), params.get("optional_intermediates", []))
+
+
+def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook") -> Study:
+    """Train what the store lacks for this spec; return its finished target runs and the plan."""
+    from ..sweeps import expand, parse_sweep, results, run_sweep
+
+    sweep = parse_sweep({"name": name, **spec}, where=f"{name} parameters")
+    plan = expand(sweep)
+    Path(store).parent.mkdir(parents=True, exist_ok=True)
+    run_sweep(sweep, store, executor=executor, progress=False, plan=plan, log=_quiet)
+    wanted = [r.id for r in plan.runs if r.role == "target"]
+    runs = results(store)
+    runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
+    if len(runs):  # precision auto resolves per machine: the report says what it ran in
+        print(f"precision: {', '.join(sorted(set(runs['precision'])))}; "
+              f"device: {', '.join(sorted(set(runs['device'].dropna())))}")
+    return Study(runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan)
+
+
+def _quiet(*args, **kwargs) -> None:
+    """run_sweep's per-run log lines name store paths; a report shows the run table instead."""
+
+
+def available(names: list, optional: list, data_dir=None) -> tuple:
+    """`names` plus those of `optional` whose files are present (HellaSwag joins when it is)."""
+    present, absent = list(names), []
+    for name in optional:
+        try:
+            load(get_task(name), "train", data_dir, hub=False)
+            present.append(name)
+        except UserError as err:
+            absent.append((name, str(err)))
+    return present, absent
+
+
+def with_synthesis(spec: dict, build: str | None) -> dict:
+    """Point every synthesis variant of a sweep spec at one build (train + dev files)."""
+    spec = copy.deepcopy(spec)
+    if build:
+        from ..synthesis.store import BuildFiles  # owns the build's file naming
+
+        paths = BuildFiles(Path(build).resolve())
+        files = {"train": str(paths.train), "dev": str(paths.dev)}
+        settings = spec.setdefault("task_settings", {})
+        settings["synthesis"] = {**settings.get("synthesis", {}), "files": files}
+    return spec
+
+
+def degenerate_floors(spec: dict) -> dict:
+    """Target -> what a run must beat: majority class (classification accuracy), chance
+    (multiple choice), 0 (MCC) -- on the full dev set."""
+    from ..tasks import majority_baseline
+
+    settings = spec.get("task_settings", {})
+    return {t: majority_baseline(get_task(t), spec.get("data_dir"), settings.get(t, {}).get("files"))
+            for t in spec["targets"]}
+
+
+def guessing_losses(targets) -> dict:
+    """Target -> cross-entropy of a uniform guess, ln(number of classes or choices)."""
+    tasks = {t: get_task(t) for t in targets}
+    return {t: math.log(task.num_choices or task.num_labels) for t, task in tasks.items()}
+
+
+def chance_levels(targets) -> dict:
+    return {t: get_task(t).chance for t in targets}

@@ -1,0 +1,35 @@
+"""Fixed text a report shows: what each profile is, in words."""
+from __future__ import annotations
+
+NOTES = {
+    "smoke": "**Smoke profile.** A tiny *random* model on a few dozen examples: this report checks "
+             "that the pipeline runs end to end. Its numbers mean nothing.",
+    "demo": "**Demo profile: what it is and is not.** It runs offline on 2 CPU cores within an hour: "
+            "the encoder is all-MiniLM-L6-v2 (not RoBERTa-large), the fakes come from SmolLM2-135M (not "
+            "GPT2-medium), and data and grid are scaled down (see parameters/demo/). MiniLM was itself "
+            "trained for sentence embeddings on NLI, QA (SQuAD among them) and WikiHow data, so its "
+            "*None* is not a vanilla pretrained model, and its training text overlaps the Wikipedia "
+            "source of Synthesis. HellaSwag is not available offline. The demo exercises the method "
+            "at small scale; it does not claim to reproduce the paper's conclusions.",
+    "paper": "**Paper profile.** RoBERTa-large, the full 36-configuration grid, full data.",
+    "paper-rehearsal": "**REHEARSAL of the paper profile. These numbers mean nothing.** Every target, "
+                       "intermediate, table and figure of the paper profile, at stand-in scale: tiny "
+                       "random RoBERTa and GPT-2 models (tiny:roberta, tiny:gpt2), random-word data "
+                       "files in each official format, one epoch, a few grid points, 32 dev examples "
+                       "(parameters/paper-rehearsal.yaml). It proves the paper's path runs, nothing else.",
+}
+
+
+def profile_note(profile: str):
+    from IPython.display import Markdown
+
+    return Markdown(NOTES.get(profile, f"profile {profile}"))
+
+
+def parameters(profile: str, notebook: str, values: dict):
+    """The values this report ran on, as the YAML a reader can copy into parameters/."""
+    import yaml
+    from IPython.display import Markdown
+
+    text = yaml.safe_dump(values, sort_keys=False, default_flow_style=None, width=100).strip()
+    return Markdown(f"Parameters (`parameters/{profile}/{notebook}.yaml` and overrides):\n\n```yaml\n{text}\n```")

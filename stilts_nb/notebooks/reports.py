@@ -1,0 +1,153 @@
+"""Reports a reader opens: each executed notebook as one self-contained HTML file (nbconvert's
+lab template, figures embedded as data URIs, so a report survives being e-mailed), and an index
+page per profile (index.html, and index.md for GitHub) with each notebook's title, its first
+finding, a thumbnail of its first figure, the runs it used and its wall time.
+
+Why nbconvert and one small template rather than Jupyter Book / Quarto / MkDocs: papermill already
+produces the executed notebooks; nbconvert ships with Jupyter, is what JupyterLab's own "export
+to HTML" uses, and needs no second build tool or network access, and seven pages need no site.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+import nbformat
+
+FINDING = "**Finding"  # findings.HEAD starts so
+THUMB_WIDTH = 360
+
+
+def finish(notebook: Path, project: Path, home: Path) -> Path:
+    """Make an executed notebook shareable (no path of this machine in it) and export its HTML.
+    `project`: the folder with notebooks/; `home`: the output folder."""
+    from nbconvert import HTMLExporter
+
+    book = nbformat.read(notebook, as_version=4)
+    meta = book.metadata.get("papermill", {})
+    for key, root in (("input_path", project), ("output_path", home)):  # papermill keeps them as given
+        if meta.get(key):
+            meta[key] = _relative(meta[key], root)
+    nbformat.write(book, notebook)
+    page, _ = HTMLExporter(template_name="lab").from_notebook_node(book)
+    return _write(notebook.with_suffix(".html"), page)
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return Path(path).name
+
+
+def _write(target: Path, text: str) -> Path:
+    tmp = target.with_suffix(f"{target.suffix}.tmp{os.getpid()}")  # never a half-written page
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def summary(notebook: Path, store: Path | None = None) -> dict:
+    """What the index says about one executed notebook."""
+    book = nbformat.read(notebook, as_version=4)
+    title = next((line[2:].strip() for c in book.cells if c.cell_type == "markdown"
+                  for line in c.source.splitlines() if line.startswith("# ")), notebook.stem)
+    outputs = [o for c in book.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    finding = next((o["data"]["text/markdown"] for o in outputs
+                    if o.get("data", {}).get("text/markdown", "").startswith(FINDING)), None)
+    image = next((o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})), None)
+    return {"name": notebook.stem, "title": title, "finding": _first_sentence(finding),
+            "image": image, "runs": _runs_used(store, notebook.stem),
+            "seconds": book.metadata.get("papermill", {}).get("duration")}
+
+
+def _first_sentence(markdown: str | None) -> str:
+    if not markdown:
+        return "no finding in this report"
+    from .findings import HEAD
+
+    body = markdown.replace(HEAD, "", 1).split("*The paper (quoted):*")[0]
+    first = next(line for line in body.strip().splitlines() if line.strip())
+    return re.sub(r"^- ", "", first.strip()).replace("**", "")
+
+
+def _runs_used(store: Path | None, notebook: str) -> int | None:
+    if store is None or not Path(store).exists():
+        return None
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        return db.execute("SELECT COUNT(DISTINCT run_id) FROM run_sweeps WHERE sweep = ? OR study = ?",
+                          (notebook, notebook)).fetchone()[0]
+
+
+def _thumbnail(png_base64: str, target: Path) -> bytes:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(png_base64)))
+    image.thumbnail((THUMB_WIDTH, THUMB_WIDTH))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+INTRO = ("stilts-nb reproduces Chang & Lu, “Rethinking Why Intermediate-Task Fine-Tuning Works” "
+         "(Findings of EMNLP 2021): one notebook per section of the paper, run as a report.")
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
+.entry {{ display: flex; gap: 1.2rem; border-top: 1px solid #ddd; padding: 1rem 0; }}
+.entry img {{ width: {width}px; height: auto; flex: none; border: 1px solid #eee; }}
+.meta {{ color: #666; font-size: 0.9rem; }}
+</style></head><body>
+<h1>{title}</h1>
+<p>{intro}</p>
+<p>{profile_note}</p>
+{entries}
+</body></html>
+"""
+ENTRY = """<div class="entry">{image}<div><h2><a href="{link}">{title}</a></h2>
+<p>{finding}</p><p class="meta">{meta}</p></div></div>"""
+
+
+def _meta(entry: dict) -> str:
+    runs = "no store" if entry["runs"] is None else f"{entry['runs']} runs"
+    wall = "wall time unknown" if entry["seconds"] is None else f"{entry['seconds']:.0f} s wall time"
+    return f"{runs} · {wall}"
+
+
+def write_index(folder: Path, home: Path, notebooks: tuple, store: Path | None = None) -> list:
+    """reports/<profile>/index.html and index.md over the executed `notebooks` (names, in the
+    pipeline's order) found in `folder`."""
+    from .prose import NOTES
+
+    folder = Path(folder)
+    profile = folder.name
+    if store is None:
+        from ..sweeps.store import default_path
+        store = home / default_path()
+    entries = [summary(folder / f"{n}.ipynb", store) for n in notebooks if (folder / f"{n}.ipynb").exists()]
+    title = f"stilts-nb reports: {profile} profile"
+    blocks, lines = [], [f"# {title}", "", INTRO, "", NOTES.get(profile, ""), ""]
+    for e in entries:
+        thumb = folder / "thumbnails" / f"{e['name']}.png"
+        image = ""
+        if e["image"]:
+            data = base64.b64encode(_thumbnail(e["image"], thumb)).decode()
+            image = f'<img src="data:image/png;base64,{data}" alt="main figure of {html.escape(e["title"])}">'
+        blocks.append(ENTRY.format(image=image, link=f"{e['name']}.html", title=html.escape(e["title"]),
+                                   finding=html.escape(e["finding"]), meta=_meta(e)))
+        lines += [f"## [{e['title']}]({e['name']}.html)", ""]
+        if e["image"]:
+            lines += [f"![main figure](thumbnails/{e['name']}.png)", ""]
+        lines += [e["finding"], "", f"*{_meta(e)}* · [notebook]({e['name']}.ipynb)", ""]
+    note = html.escape(NOTES.get(profile, "")).replace("*", "")  # Markdown emphasis, as plain text
+    page = PAGE.format(title=html.escape(title), intro=html.escape(INTRO), profile_note=note,
+                       entries="\n".join(blocks), width=THUMB_WIDTH)
+    return [_write(folder / "index.html", page), _write(folder / "index.md", "\n".join(lines))]

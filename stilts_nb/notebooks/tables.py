@@ -1,0 +1,111 @@
+"""The tables a report shows, ours beside the paper's quoted numbers. Scores are ×100 with one
+decimal everywhere (accuracy and MCC alike), the unit of the paper's tables and of the figures."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..analysis import deltas, summarize
+from . import paper
+
+SCORE_COLUMNS = ("min", "mean", "best")
+
+
+def rounded(table: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
+    """Round every float column to `decimals`, except p-values (three significant digits) and
+    hyperparameter values (a learning rate of 1e-5 is not 0.0)."""
+    from ..analysis import GRID
+
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]) and col not in GRID + ["value"]:
+            out[col] = out[col].map(lambda v: float(f"{v:.3g}")) if str(col).startswith("p") else out[col].round(decimals)
+    return out
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """min / mean / best per pair, ×100."""
+    table = summarize(runs).drop(columns="run_ids", errors="ignore")
+    table[list(SCORE_COLUMNS)] = 100 * table[list(SCORE_COLUMNS)]
+    return rounded(table)
+
+
+def table2(runs: pd.DataFrame, targets=("rte", "wic"), counterpart: str | None = "synthesis") -> pd.DataFrame:
+    """Best-of-grid None and HellaSwag beside the paper's Table 2 (quoted numbers).
+
+    Without HellaSwag data the HellaSwag row says so, and `counterpart` (a Synthesis-based
+    intermediate) is shown on its own row as the closest offline stand-in.
+    """
+    best = summarize(runs).set_index(["target", "intermediate"])["best"]
+    rows = []
+    for inter in ("none", "hellaswag", counterpart):
+        if inter is None:
+            continue
+        row = {"intermediate": inter}
+        for t in targets:
+            ours = best.get((t, inter))
+            full = full_task(t)  # a subset target (wic@1500) is set beside the paper's full task
+            quoted = paper.TABLE2.get((inter, full))
+            row[f"{t} ours"] = round(100 * ours, 1) if ours is not None else "not available offline"
+            row[f"{full} paper (Pruksachatkun / Chang & Lu, quoted)"] = (
+                f"{quoted[0]} / {quoted[1]}" if quoted else "—  (not in the paper)")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table3(runs: pd.DataFrame, intermediates: list) -> pd.DataFrame:
+    """Δ mean / Δ best against None per target, ours beside the paper's Table 3 (quoted)."""
+    d = deltas(runs)
+    d = d[d["intermediate"].isin(intermediates)].copy()
+    d["ours Δ mean / Δ best"] = [f"{m:+.1f} / {b:+.1f}" for m, b in zip(d["delta_mean"], d["delta_best"])]
+    d["paper Δ mean / Δ best (quoted)"] = [_quoted_delta(i, t) for i, t in zip(d["intermediate"], d["target"])]
+    return rounded(d.reset_index(drop=True))
+
+
+def full_task(target: str) -> str:
+    """The task a subset target was drawn from: 'wic' for 'wic@1500'."""
+    return target.split("@")[0]
+
+
+def _quoted_delta(intermediate: str, target: str) -> str:
+    full = full_task(target)
+    quoted = paper.TABLE3.get((intermediate, full))
+    if quoted is None:
+        return "—  (not in the paper)"
+    return quoted if full == target else f"{quoted} (on all of {full})"
+
+
+def by_training_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
+    """Δ over None per target, with the target's training-set size (Section 5.2)."""
+    d = deltas(runs)
+    d["train_size"] = d["target"].map(sizes)
+    degenerate = summarize(runs).set_index(["target", "intermediate"])["degenerate"]
+    d["degenerate"] = [degenerate.get((t, i)) for t, i in zip(d["target"], d["intermediate"])]
+    d["degenerate_none"] = [degenerate.get((t, "none")) for t in d["target"]]
+    return rounded(d.sort_values(["train_size", "intermediate"]).reset_index(drop=True))
+
+
+def by_intermediate_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
+    """Δ over None per intermediate, with the intermediate's training-set size (Figure 3)."""
+    d = deltas(runs)
+    d["size"] = d["intermediate"].map(sizes)
+    return rounded(d)
+
+
+def loss_curve_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Long table of training-loss curves (one row per logged step of each run), from the store's
+    loss_curve column; plots.loss_curves draws it."""
+    rows = []
+    for _, run in runs.iterrows():
+        for point in run["loss_curve"] or []:
+            step, loss = (point["step"], point["loss"]) if isinstance(point, dict) else point
+            rows.append({"run_id": run["run_id"], "target": run["target"],
+                         "intermediate": run["intermediate"], "lr": run["lr"], "step": step, "loss": loss})
+    return pd.DataFrame(rows, columns=["run_id", "target", "intermediate", "lr", "step", "loss"])
+
+
+def expected_max_table(runs: pd.DataFrame) -> pd.DataFrame:
+    from ..analysis import expected_max
+
+    frames = [expected_max(group["score"]).assign(target=t, intermediate=i)
+              for (t, i), group in runs.groupby(["target", "intermediate"], sort=False)]
+    return pd.concat(frames, ignore_index=True)
