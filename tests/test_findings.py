@@ -31,7 +31,7 @@ def test_a_clear_gain_is_called_beyond_the_noise_with_the_tables_numbers():
     out = text(findings.versus_none(runs, "quoted claim"))
     assert out.startswith(findings.HEAD) and "*The paper (quoted):* quoted claim" in out
     assert f"Δ mean {t.mean_diff:+.1f} points (95% CI {t.ci_low:+.1f} to {t.ci_high:+.1f})" in out
-    assert "over 12 configurations: synthesis is better than None beyond the noise" in out
+    assert "over 12 configurations: Synthesis is better than None beyond the noise" in out
     assert round(t.mean_diff, 1) == 5.0
 
 
@@ -65,4 +65,4 @@ def test_a_flat_loss_curve_is_counted_as_learning_nothing():
                             "loss": (0.693 if r == "flat" else 0.693 - 0.05 * s)} for r in ("flat", "moving")
                            for s in range(1, 9)])
     out = text(findings.flat_losses(curves, {"winogrande_xs": 0.6931}))
-    assert "None → winogrande_xs: 1 of 2 runs end within 0.05 of the uniform-guess loss 0.693" in out
+    assert "None → WinoGrande-XS: 1 of 2 runs end within 0.05 of the uniform-guess loss 0.693" in out

@@ -25,6 +25,19 @@ def _markdown(lines: list, quoted: str | None):
     return Markdown(text)
 
 
+def title(name: str) -> str:
+    """A task or intermediate as the paper writes it ('cola' -> 'CoLA', 'none' -> 'None')."""
+    from ..errors import UserError
+    from ..tasks import get_task
+
+    if name == "none":
+        return "None"
+    try:
+        return get_task(name).title
+    except UserError:  # not a registered task name: show it as stored
+        return name
+
+
 def verdict(pairs: int, p: float, low: float, high: float, name: str = "it") -> str:
     if pairs < WILCOXON_MIN_PAIRS:
         return (f"too few configurations for a paired test to reach p < 0.05 (it needs "
@@ -47,18 +60,18 @@ def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | Non
     lines = []
     for row in tests.itertuples():
         p = row.p_holm if adjusted else row.p
-        label = lambda name: f"{name} ({sizes[name]:,} examples)" if sizes and name in sizes else name  # noqa: E731
+        label = lambda name: f"{title(name)} ({sizes[name]:,} examples)" if sizes and name in sizes else title(name)  # noqa: E731
         lines.append(
             f"{label(row.intermediate)} vs None on {label(row.target)}: Δ mean {row.mean_diff:+.1f} points "
             f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}), Δ best {best[(row.target, row.intermediate)]:+.1f}, "
             f"paired Wilcoxon p{' (Holm)' if adjusted else ''} = {p:.2g} over {row.pairs} configurations: "
-            f"{verdict(row.pairs, p, row.ci_low, row.ci_high, row.intermediate)}.")
+            f"{verdict(row.pairs, p, row.ci_low, row.ci_high, title(row.intermediate))}.")
     return _markdown(lines, quoted)
 
 
 def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None):
     """How many runs of each pair ended at or below the floor + margin (analysis.near_floor_rate)."""
-    lines = [f"{r.intermediate} → {r.target}: {r.near_floor} of {r.n} runs at or below the floor + margin "
+    lines = [f"{title(r.intermediate)} → {title(r.target)}: {r.near_floor} of {r.n} runs at or below the floor + margin "
              f"({100 * r.rate:.1f}%)."
              for r in rate.itertuples()]
     return _markdown(lines, quoted)
@@ -79,7 +92,7 @@ def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
             delta = 100 * (r.score - b.score)
             word = ("inside the noise" if abs(delta) <= 2 * se else
                     f"{'above' if delta > 0 else 'below'} None beyond the noise")
-            lines.append(f"{r.intermediate} on {task}: {100 * r.score:.1f} against None's {100 * b.score:.1f} "
+            lines.append(f"{title(r.intermediate)} on {title(task)}: {100 * r.score:.1f} against None's {100 * b.score:.1f} "
                          f"(Δ {delta:+.1f} points, noise ±{2 * se:.1f} on {r.examples} examples): {word}.")
     return _markdown(lines or ["no checkpoint could be scored against None here."], quoted)
 
@@ -122,6 +135,6 @@ def flat_losses(curves: pd.DataFrame, guessing: dict, tolerance: float = 0.05, q
         ends = [run.sort_values("step")["loss"].iloc[-max(1, len(run) // 4):].mean()
                 for _, run in group.groupby("run_id")]
         flat = sum(abs(e - guessing[target]) <= tolerance for e in ends)
-        lines.append(f"{inter} → {target}: {flat} of {len(ends)} runs end within {tolerance} of the "
+        lines.append(f"{title(inter)} → {title(target)}: {flat} of {len(ends)} runs end within {tolerance} of the "
                      f"uniform-guess loss {guessing[target]:.3f} (learned nothing from the training signal).")
     return _markdown(lines or ["no loss curves were logged."], quoted)

@@ -78,6 +78,13 @@ class Task:
         return self.name.split("-")[0].split("@")[0]
 
     @property
+    def title(self) -> str:
+        """The name as the paper writes it: 'WiC', 'HellaSwag-p@2000', 'WinoGrande-XS'."""
+        size = self.base.partition("_")[2].upper()
+        return (self.folder + (f"-{size}" if size else "") + "".join(f"-{t}" for t in self.transforms)
+                + (f"@{self.subsample}" if self.subsample else ""))
+
+    @property
     def num_labels(self) -> int:
         return len(self.labels)
 
