@@ -14,7 +14,9 @@ Model names
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,3 +116,15 @@ def tiny_config(name: str, vocab_size: int):
     return LlamaConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
                        num_attention_heads=2, num_key_value_heads=2, intermediate_size=64,
                        max_position_embeddings=512)
+
+
+@contextlib.contextmanager
+def loading_quietly():
+    """Load a model without bars: transformers' own are switched off, and the GGUF reader's
+    plain tqdm bar, which no switch reaches, goes to a buffer. In an executed notebook those bars
+    are stderr, shown in red to every reader of the report; a load that fails still raises."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield

