@@ -16,12 +16,11 @@ import nbformat
 import pytest
 
 from conftest import REPO
+from report_checks import FIGURE_CELL, LEAKS, check_report, outputs
 from stilts_nb.notebooks import NOTEBOOKS, run
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FIGURE_CELL = "display(fig)"
-LEAKS = re.compile(r"Warning|Traceback|/tmp/|/work/|/home/|/root/|/Users/")
 
 
 @pytest.fixture(scope="session")
@@ -35,10 +34,6 @@ def smoke(tmp_path_factory, shared_data):
         done = run("smoke", root=root, log=lambda *a, **k: None)
     assert [p.stem for p in done] == list(NOTEBOOKS)
     return root
-
-
-def _outputs(book, cell_filter=lambda c: True):
-    return [o for c in book.cells if c.cell_type == "code" and cell_filter(c) for o in c.outputs]
 
 
 def test_smoke_profile_end_to_end(smoke):
@@ -66,7 +61,7 @@ def test_smoke_profile_end_to_end(smoke):
     meta = json.loads((smoke / "runs" / "smoke" / "synthesis" / "synthesis.meta.json").read_text())
     assert meta["counts"]["train"] == 40
     book = nbformat.read(smoke / "reports" / "smoke" / "00_synthesis.ipynb", as_version=4)
-    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(book, lambda c: "synthesis_examples" in c.source))
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs(book, lambda c: "synthesis_examples" in c.source))
     assert html.count("✓") == 3  # one real ending marked per shown example (show: 3)
     # one default store: `status` in the same folder, without flags, shows what the run trained
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -80,19 +75,11 @@ def test_smoke_profile_end_to_end(smoke):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_report_shows_its_figures_and_nothing_of_the_machine(smoke, name):
     path = smoke / "reports" / "smoke" / f"{name}.ipynb"
-    book = nbformat.read(path, as_version=4)
-    for cell in book.cells:
-        if cell.cell_type == "code" and FIGURE_CELL in cell.source:
-            assert any("image/png" in o.get("data", {}) for o in cell.outputs), (name, cell.source)
-    images = sum("image/png" in o.get("data", {}) for o in _outputs(book))
-    page = path.with_suffix(".html").read_text()
-    assert len(re.findall(r'<img[^>]*src="data:image/png;base64,', page)) >= images
-    assert not [o for o in _outputs(book) if o.output_type == "error" or o.get("name") == "stderr"]
-    for text in (path.read_text(), page):
-        assert str(smoke) not in text and not LEAKS.search(text), (name, LEAKS.search(text))
+    book = check_report(path)
+    assert str(smoke) not in path.read_text() + path.with_suffix(".html").read_text()
     injected = next(c for c in book.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert injected.source.splitlines()[1:] == ['profile = "smoke"', "overrides = {}"]
-    findings = [o for o in _outputs(book) if o.get("data", {}).get("text/markdown", "").startswith("**Finding")]
+    findings = [o for o in outputs(book) if o.get("data", {}).get("text/markdown", "").startswith("**Finding")]
     assert findings, name
     for o in findings:
         assert "(quoted)" in o["data"]["text/markdown"]
@@ -100,7 +87,7 @@ def test_report_shows_its_figures_and_nothing_of_the_machine(smoke, name):
 
 def test_findings_say_when_the_run_cannot_answer(smoke):
     book = nbformat.read(smoke / "reports" / "smoke" / "01_baselines.ipynb", as_version=4)
-    text = "".join(o["data"]["text/markdown"] for o in _outputs(book) if "text/markdown" in o.get("data", {}))
+    text = "".join(o["data"]["text/markdown"] for o in outputs(book) if "text/markdown" in o.get("data", {}))
     # two seeds, one configuration: two pairs, below the six a signed-rank test needs
     assert "over 2 configurations: too few configurations" in text and "cannot answer" in text
 
