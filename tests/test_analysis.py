@@ -132,3 +132,12 @@ def test_violins_mark_diverged_runs():
     crosses = [c for c in rte.collections if c.get_label().startswith("diverged")]
     assert len(crosses) == 1 and crosses[0].get_offsets().tolist() == [[1.0, pytest.approx(100 * 131 / 277)]]
     assert not [c for c in wic.collections if c.get_label().startswith("diverged")]
+
+
+def test_a_small_full_set_keeps_its_exact_size():
+    import pandas as pd
+
+    d = pd.DataFrame({"target": "wic", "intermediate": ["a@300", "a@600", "a"], "delta_mean": [1.0, 2.0, 3.0],
+                      "delta_best": [1.5, 2.5, 3.5]})
+    fig = improvement_by_size(d, {"a@300": 300, "a@600": 600, "a": 1200})  # the demo's Synthesis-p
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["300", "600", "1200 (full)"]

@@ -90,10 +90,12 @@ def improvement_by_size(deltas, sizes: dict):
 
 
 def _size_label(size: int, full: bool) -> str:
-    """2k, 10k, 1200; the whole set as the paper labels it: 39905 -> "40k (full)"."""
-    if full:
-        return (f"{round(size / 1000)}k" if size >= 1000 else str(size)) + " (full)"
-    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
+    """2k, 10k, 1200; the whole set as the paper labels it: 39905 -> "40k (full)". Rounding to
+    thousands only from 10k up, where it moves the label by under 5%: 1200 stays 1200."""
+    exact = f"{size // 1000}k" if size % 1000 == 0 else str(size)
+    if not full:
+        return exact
+    return (f"{round(size / 1000)}k" if size >= 10_000 else exact) + " (full)"
 
 
 def loss_curves(curves, guessing: dict | None = None, col: str = "target"):
