@@ -73,6 +73,17 @@ def small_text_file(path, what: str) -> Path:
     return path
 
 
+def yaml_file(path, what: str):
+    """The content of a small YAML file (a parameters or overlay file), checked as text first."""
+    import yaml
+
+    path = small_text_file(path, what)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+
+
 def store_file(path) -> Path:
     """An existing results store (for results/status): a file in a folder that exists (whether
     it is a store, the store's schema check says)."""

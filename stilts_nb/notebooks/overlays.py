@@ -22,8 +22,7 @@ import contextlib
 import os
 from pathlib import Path
 
-import yaml
-
+from ..checks import yaml_file
 from ..errors import UserError
 
 KEYS = ("base", "data", "store", "every", "sweep", "notebooks")
@@ -39,10 +38,7 @@ def is_overlay(profile: str, root: Path) -> bool:
 
 def read(profile: str, root: Path) -> dict:
     file = path(profile, root)
-    try:
-        spec = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise UserError(f"{file}: not valid YAML ({str(err).splitlines()[0]})") from None
+    spec = yaml_file(file, "an overlay profile") or {}
     if not isinstance(spec, dict) or not isinstance(spec.get("base"), str):
         raise UserError(f"{file}: an overlay is a mapping that names its base profile (base: paper)")
     unknown = sorted(set(spec) - set(KEYS))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from ..checks import small_text_file
+from ..checks import yaml_file
 from ..errors import UserError
 from . import overlays, reports
 
@@ -50,11 +50,7 @@ def load_parameters(profile: str, notebook: str, root: Path | None = None) -> di
     path = root / "parameters" / profile / f"{notebook}.yaml"
     if not path.exists():
         raise UserError(f"{path}: no parameters for notebook {notebook} in profile {profile}")
-    small_text_file(path, "a parameters file")
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    values = yaml_file(path, "a parameters file") or {}
     if not isinstance(values, dict):
         raise UserError(f"{path}: expected a mapping of parameter names to values")
     # a notebook's parameters cell holds only `profile` and `overrides` (the notebook reads this
