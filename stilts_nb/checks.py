@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import tempfile
 from importlib.util import find_spec
 from pathlib import Path
@@ -97,10 +98,60 @@ def store_file(path) -> Path:
 
 
 def executor(name: str) -> None:
-    """Ray is an optional extra: say so before the store is touched."""
+    """Ray and submitit are optional extras: say so before the store is touched."""
     if name == "ray" and find_spec("ray") is None:
         raise UserError("--executor ray: Ray is not installed; `pip install 'stilts-nb[ray]'` "
                         "or use --executor local")
+    if name == "slurm":
+        if find_spec("submitit") is None:
+            raise UserError("--executor slurm: submitit is not installed; `pip install "
+                            "'stilts-nb[slurm]'` or use --executor local")
+        why = slurm_available()
+        if why:
+            raise UserError(f"--executor slurm: {why}")
+
+
+def slurm_available() -> str | None:
+    """None when a SLURM controller answers here, else why not (one line)."""
+    try:
+        out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        return "no SLURM client here (sinfo not found)"
+    except subprocess.TimeoutExpired:
+        return "the SLURM controller did not answer within 30 s"
+    if out.returncode != 0:
+        return f"the SLURM controller did not answer: {(out.stderr.strip().splitlines() or ['?'])[0]}"
+    return None
+
+
+# SQLite's locks and WAL's shared memory do not work across the hosts of these file systems
+NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "lustre", "gpfs", "beegfs", "ceph",
+              "glusterfs", "fuse.glusterfs", "fuse.sshfs", "9p", "afs", "panfs", "fuse.beegfs")
+
+
+def local_store(path, mounts: str | None = None) -> None:
+    """Refuse a store on a network file system (``mounts``: /proc/self/mounts' text)."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/self/mounts").read_text()
+        except OSError:
+            return  # not Linux: nothing we can tell
+    probe = Path(os.path.abspath(path))
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    probe = probe.resolve()
+    best, fstype = "", ""
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = str(probe) == point or str(probe).startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, fstype = point, fields[2]
+    if fstype in NETWORK_FS:
+        raise UserError(f"--store {path}: on a network file system ({fstype} at {best}); SQLite must "
+                        "not be shared over it: put the store on the driver's local disk")
 
 
 def model(name: str) -> None:
@@ -133,6 +184,7 @@ def sweep(model_name: str, store, executor_name: str) -> None:
     """Everything a sweep can be refused for before its store is touched."""
     executor(executor_name)
     writable_file(store, "--store")
+    local_store(store)
     model(model_name)
 
 

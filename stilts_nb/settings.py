@@ -101,6 +101,13 @@ SETTINGS = {
                    identity=False, cli="required", metavar="DIR"),
     "save": Setting("bool", False, "save the final model to --out (safetensors)", identity=False),
     "progress": Setting("bool", True, "progress bars", identity=False),
+    # live tracking (training/tracking.py): a view of the run, never part of what it computes
+    "log_with": Setting(("tensorboard", "wandb", "mlflow"), None, "also send loss, learning rate, "
+                        "dev score and settings to this tracker (offline; see docs/training.md)",
+                        "log-with", identity=False, sweep="sweep"),
+    "tracking_dir": Setting("str", None, "where trackers write (default: OUT/tracking; a sweep: "
+                            "tracking/ beside its store)", identity=False, cli=""),
+    "run_name": Setting("str", None, "the run's name in trackers", identity=False, cli=""),
 }
 
 # the settings of a zero-shot evaluation (no training); its head seeds are EvalConfig's own

@@ -6,6 +6,17 @@ import signal
 import sys
 import time
 
+from ..errors import UserError
+
+
+# flag (and `resources:` key with - as _), type, help
+SLURM_FLAGS = (("partition", str, "SLURM partition"), ("time-min", int, "time limit per job, minutes"),
+               ("mem-gb", float, "memory per job, GB"), ("account", str, "account to charge"),
+               ("qos", str, "quality of service"),
+               ("runs-per-job", int, "runs one job trains one after another (short runs share an allocation)"),
+               ("max-in-flight", int, "runs queued or running at once (the job array's parallelism)"),
+               ("shared-dir", str, "folder all nodes see, for checkpoints and job logs, when the store "
+                                   "is on the driver's local disk (default: beside the store)"))
 
 
 def register(sub) -> None:
@@ -13,11 +24,14 @@ def register(sub) -> None:
     p.add_argument("config", help="sweep YAML, e.g. parameters/sweeps/demo_rte.yaml")
     p.add_argument("--store", help="SQLite store (default: the file's `store`, $STILTS_STORE, "
                                    "or runs/stilts.sqlite)")
-    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--executor", choices=("local", "ray", "slurm"), default="local")
     p.add_argument("--address", help="Ray address: auto (a running cluster) or ray://host:10001")
     p.add_argument("--gpus-per-run", type=float, metavar="G",
                    help="Ray: GPUs each run asks for; 0.25 packs four runs on one GPU")
-    p.add_argument("--cpus-per-run", type=float, metavar="C", help="Ray: CPUs each run asks for")
+    p.add_argument("--cpus-per-run", type=float, metavar="C", help="Ray, SLURM: CPUs each run asks for")
+    slurm = p.add_argument_group("SLURM job resources (override the file's `resources:`)")
+    for flag, kind, what in SLURM_FLAGS:
+        slurm.add_argument(f"--{flag}", type=kind, metavar=flag.split("-")[0].upper(), help=what)
     p.add_argument("--dry-run", action="store_true", help="count new/done/failed runs and estimate the cost")
     p.add_argument("--retry-failed", action="store_true", help="train failed runs again")
     p.add_argument("--no-wait", action="store_true",
@@ -39,7 +53,13 @@ def register(sub) -> None:
 
     p = sub.add_parser("status", help="runs by status, runs in flight, the last error")
     p.add_argument("--store")
+    p.add_argument("--watch", nargs="?", type=float, const=10.0, metavar="SECONDS",
+                   help="redraw every SECONDS (default 10) until the sweep is over or Ctrl-C")
     p.set_defaults(func=run_status)
+
+    from .export import register as register_export
+
+    register_export(sub)
 
 
 def run_sweep_cmd(args) -> int:
@@ -51,12 +71,20 @@ def run_sweep_cmd(args) -> int:
     small_text_file(args.config, "a sweep file")
     sweep = load_sweep(args.config, {n: getattr(args, n) for n in args.settings if hasattr(args, n)})
     sweep.resources = with_flags(sweep.resources, args.gpus_per_run, args.cpus_per_run)
+    for flag, _, _ in SLURM_FLAGS:
+        value = getattr(args, flag.replace("-", "_"))
+        if value is not None:
+            if isinstance(value, (int, float)) and value <= 0:
+                raise UserError(f"--{flag} must be positive, got {value:g}")
+            sweep.resources[flag.replace("-", "_")] = value
     if args.dry_run:
         d = dry_run(sweep, args.store)
         print(json.dumps(d, indent=1, default=str) if args.json else format_dry_run(d))
         return 0
-    # SLURM and `kill` send SIGTERM: give the runs in flight back cleanly, as Ctrl-C does
+    # SLURM and `kill` send SIGTERM: give the runs in flight back cleanly, as Ctrl-C does; and
+    # Ctrl-C itself even where the shell started us with SIGINT ignored (a background job)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     s = run_sweep(sweep, args.store, executor=args.executor, address=args.address,
                   retry_failed=args.retry_failed, wait=not args.no_wait,
                   progress=not args.no_progress)
@@ -65,7 +93,13 @@ def run_sweep_cmd(args) -> int:
     else:
         parts = ", ".join(f"{v} {k}" for k, v in s.items() if k not in ("total", "store"))
         print(f"sweep {sweep.name}: {s['total']} runs: {parts}; store {s['store']}")
-    return 1 if s.get("failed") else 0
+        if s.get("lost"):
+            from .run import resume_command
+
+            print(f"{s.get('lost', 0)} run(s) lost with their jobs and {s.get('blocked', 0)} waiting on "
+                  f"them are pending again; to train them: {resume_command(sweep, s['store'], args.executor)}")
+    # a sweep that left runs undone (failed, or lost with a killed job) is not a success
+    return 1 if s.get("failed") or s.get("lost") else 0
 
 
 def _terminate(signum, frame):
@@ -96,13 +130,34 @@ def run_results(args) -> int:
 
 def run_status(args) -> int:
     from .run import store_path
+
+    path = store_path(None, args.store)
+    if not args.watch:
+        _print_status(path)
+        return 0
+    if args.watch <= 0:
+        raise UserError(f"--watch must be positive seconds, got {args.watch:g}")
+    try:
+        while True:
+            print(time.strftime("%H:%M:%S"), end=" ")
+            if not _print_status(path):  # nothing pending or running: the sweep is over
+                return 0
+            time.sleep(args.watch)
+    except KeyboardInterrupt:
+        print("stopped watching (the sweep, if any, goes on)")
+        return 0
+
+
+def _print_status(path) -> int:
+    """Print the store's status; returns how many runs are still pending or running."""
     from .store import Store, owner_alive
 
-    with Store(store_path(None, args.store), create=False) as s:
+    with Store(path, create=False) as s:
         counts = s.counts()
         total = sum(counts.values())
         print(f"store {s.path}: {total} runs: " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("done", "diverged", "failed", "running", "pending")))
+            f"{counts.get(k, 0)} {k}" for k in ("done", "diverged", "failed", "running", "pending"))
+            + _eta(s, counts))
         rows = s.db.execute("SELECT id, task, intermediate, role, owner, heartbeat, lease_expires "
                             "FROM runs WHERE status='running' ORDER BY started_at").fetchall()
         now = time.time()
@@ -118,7 +173,17 @@ def run_status(args) -> int:
         if last:
             err = (last["error"] or "").strip().splitlines()
             print(f"last error: run {last['id']} ({last['task']}): {err[0] if err else '?'}")
-    return 0
+    return counts.get("pending", 0) + counts.get("running", 0)
+
+
+def _eta(store, counts: dict) -> str:
+    """'; ETA 1h05m': the runs left times the mean measured run time, over the runs in flight."""
+    left, running = counts.get("pending", 0) + counts.get("running", 0), counts.get("running", 0)
+    mean = store.db.execute("SELECT AVG(wall_seconds) FROM runs WHERE wall_seconds IS NOT NULL").fetchone()[0]
+    if not left or not mean:
+        return ""
+    seconds = int(left * mean / max(1, running))
+    return f"; ETA {seconds // 3600}h{seconds % 3600 // 60:02d}m (mean run {mean:.0f} s, {max(1, running)} at once)"
 
 
 class _pd_options:

@@ -44,7 +44,12 @@ STUDY = {"description": "str", "intermediates": "tasks", "targets": "tasks", "gr
 INTERMEDIATE_TRAINING = {**GRID, **RUN_SETTINGS}
 TASK_SETTINGS = {**RUN_SETTINGS, "files": "files"}
 RESOURCES = {"num_cpus": "pos_num", "num_gpus": "nonneg_num", "torch_threads": "pos_int",
-             "max_in_flight": "pos_int"}
+             "max_in_flight": "pos_int",
+             # SLURM (sweeps/slurm.py): per job; a job runs `runs_per_job` runs one after another
+             "partition": "str", "time_min": "pos_int", "mem_gb": "pos_num", "account": "str",
+             "qos": "str", "runs_per_job": "pos_int", "job_name": "str",
+             # checkpoints and job folders, when the store is on the driver's local disk
+             "shared_dir": "str"}
 COST = {"effective_tflops": "pos_num", "overhead_seconds": "nonneg_num"}
 
 

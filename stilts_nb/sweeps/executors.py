@@ -207,10 +207,11 @@ def _ray_execute(payload: dict) -> dict:
 
 
 def make_executor(name: str, address: str | None = None, resources: dict | None = None):
+    """local or ray (the slurm executor, sweeps/slurm.py, builds on this module: run.py picks it)."""
+    if address and name != "ray":
+        raise UserError("--address is for --executor ray")
     if name == "local":
-        if address:
-            raise UserError("--address is for --executor ray")
         return LocalExecutor(resources)
     if name == "ray":
         return RayExecutor(address, resources)
-    raise UserError(f"unknown executor {name!r}; use local or ray")
+    raise UserError(f"unknown executor {name!r}; use local, ray or slurm")

@@ -149,7 +149,12 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     st.register(plan.runs, sweep.name)
     owner, commit = this_owner(), git_commit()
     need_ckpt = {r.init_id for r in plan.runs if r.init_id}
-    ex = make_executor(executor, address, sweep.resources)
+    if executor == "slurm":  # job scripts, logs and results: on a file system the nodes share
+        from .slurm import SlurmExecutor
+
+        ex = SlurmExecutor(shared_folder(sweep, path) / "slurm", sweep.resources)
+    else:
+        ex = make_executor(executor, address, sweep.resources)
     heart = Heartbeat(path, owner, lease)
     heart.start()
     summary = Counter()
@@ -179,7 +184,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
                 if run.init_id:
                     init_path = st.checkpoint_of(run.init_id)
                     if init_path is None:
-                        if resolved.get(run.init_id) in ("failed", "diverged", "blocked", "skipped failed"):
+                        if resolved.get(run.init_id) in ("failed", "diverged", "blocked", "skipped failed", "lost"):
                             settle(run, "blocked")
                         else:
                             still.append(run)  # its intermediate is still training
@@ -195,15 +200,20 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
                     waiting_on_others.add(run.id)
                 else:
                     heart.track(run.id, True)
-                    in_flight[ex.submit(_payload(run, st, init_path, progress))] = run
+                    in_flight[ex.submit(_payload(run, st, init_path, progress, sweep.name,
+                                                         shared_folder(sweep, path)))] = run
             todo = still
             if in_flight:
                 for handle, outcome in ex.wait(list(in_flight), timeout=poll):
                     run = in_flight.pop(handle)
-                    _record(st, run, owner, outcome, commit, log)
+                    if outcome["status"] == "lost":  # its job was killed: redo it, it did not fail
+                        st.release(run.id, owner, outcome["error"])
+                        log(f"run {run.id} {run.label}: {outcome['error']}", flush=True)
+                    else:
+                        _record(st, run, owner, outcome, commit, log)
                     heart.track(run.id, False)
                     settle(run, outcome["status"])
-                bar.set_postfix(in_flight=len(in_flight), refresh=False)
+                bar.set_postfix(_progress(summary, in_flight), refresh=False)
             elif todo:
                 if waiting_on_others and not wait:
                     for run in todo:
@@ -216,7 +226,8 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
         ex.cancel(list(in_flight))
         for run in in_flight.values():
             st.release(run.id, owner, "interrupted (Ctrl-C) before it finished; rerun the sweep")
-        log(f"interrupted: {len(in_flight)} run(s) in flight given back as pending", flush=True)
+        log(f"interrupted: {len(in_flight)} run(s) in flight given back as pending; "
+            f"resume with: {resume_command(sweep, path, executor)}", flush=True)
         raise
     finally:
         heart.stopped.set()
@@ -230,23 +241,51 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     return summary
 
 
-def _payload(run, store: Store, init_path, progress: bool = True) -> dict:
+def _progress(summary: Counter, in_flight: dict) -> dict:
+    """The bar's counts: what finished how in this sweep, and what is training now."""
+    return {"done": summary["done"] + summary["already done"], "failed": summary["failed"],
+            "diverged": summary["diverged"], "lost": summary["lost"], "in_flight": len(in_flight)}
+
+
+def resume_command(sweep: Sweep, path: Path, executor: str) -> str:
+    """The command that picks a stopped sweep up where it stopped (same file, same store)."""
+    where = f" --executor {executor}" if executor != "local" else ""
+    return f"stilts-nb sweep {sweep.path} --store {path}{where}"
+
+
+def shared_folder(sweep: Sweep, path: Path) -> Path:
+    """Where workers read and write files (checkpoints, SLURM job folders): the sweep's
+    ``resources.shared_dir`` when the store is on a node's local disk, else beside the store."""
+    return Path(sweep.resources.get("shared_dir") or path.parent).resolve()
+
+
+def _payload(run, store: Store, init_path, progress: bool = True, sweep_name: str = "sweep",
+             shared: Path | None = None) -> dict:
     # progress is cosmetic (not in the identity): --no-progress silences the run's own bars too
     config = {**run.config, "init": str(init_path) if init_path else None, "progress": progress}
+    if config.get("log_with"):  # trackers write beside the store, one group per sweep
+        from ..training.tracking import readable_name
+
+        config["tracking_dir"] = str((store.path.parent / "tracking").resolve())
+        config["run_name"] = f"{sweep_name} / {readable_name(run.config, run.intermediate)}"
     ckpt = None
     if run.config.get("save"):
-        ckpt = str((store.checkpoints / run.id).resolve())
+        root = shared / "checkpoints" if shared else store.checkpoints
+        ckpt = str((root / run.id).resolve())
         # a killed attempt's private folder (see executors.execute); we hold the lease now
-        for stale in store.checkpoints.glob(f".{run.id}.*"):
+        for stale in root.glob(f".{run.id}.*"):
             shutil.rmtree(stale, ignore_errors=True)
     return {"id": run.id, "config": config, "checkpoint": ckpt}
 
 
 def _record(store: Store, run, owner: str, outcome: dict, commit, log) -> None:
     outcome = {**outcome, "git_commit": commit}
-    if outcome.get("checkpoint"):
-        outcome["checkpoint"] = str(Path(outcome["checkpoint"]).resolve()
-                                    .relative_to(store.path.parent.resolve()))
+    if outcome.get("checkpoint"):  # relative to the store when beside it (the folder can move)
+        ckpt = Path(outcome["checkpoint"]).resolve()
+        try:
+            outcome["checkpoint"] = str(ckpt.relative_to(store.path.parent.resolve()))
+        except ValueError:  # in resources.shared_dir, elsewhere: kept absolute
+            outcome["checkpoint"] = str(ckpt)
     store.finish(run.id, owner, outcome)
     if outcome["status"] == "failed":
         first = (outcome.get("error") or "").strip().splitlines()[:1]

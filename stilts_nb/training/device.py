@@ -7,7 +7,8 @@ import gc
 import torch
 
 
-def make_accelerator(precision: str):
+def make_accelerator(precision: str, trackers: list | None = None):
+    """``trackers``: accelerate tracker objects (training/tracking.py), or none."""
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
 
@@ -19,7 +20,7 @@ def make_accelerator(precision: str):
         AcceleratorState._reset_state()
     # cpu=True on a machine without an accelerator is what makes accelerate see a torchrun
     # launch as MULTI_CPU data parallel (gloo); without it each process would train alone.
-    return Accelerator(mixed_precision=mixed, cpu=not _has_accelerator())
+    return Accelerator(mixed_precision=mixed, cpu=not _has_accelerator(), log_with=trackers or None)
 
 
 def _has_accelerator() -> bool:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import batching, data, evaluate, hardware, microbatch, models
+from . import batching, data, evaluate, hardware, microbatch, models, tracking
 from .device import environment, free_memory, make_accelerator
 
 CLIP_NORM = 1.0
@@ -46,7 +46,8 @@ def train(config) -> dict:
     tf32 = hardware.apply_tf32(config.tf32)
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
     epochs = config.epochs or task.epochs
-    accelerator = make_accelerator(config.precision)
+    accelerator = make_accelerator(config.precision, tracking.trackers_for(config))
+    track = tracking.start(accelerator, config)
     train_ex = data.split(task, "train", tokenizer, config, config.train_limit)
     dev_ex = data.split(task, "dev", tokenizer, config, config.eval_limit)
     collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
@@ -69,7 +70,7 @@ def train(config) -> dict:
             config = replace(config, max_device_batch=microbatch.fit(
                 model, train_ex, collate, config.batch_size, accelerator))
         result = _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex,
-                      collate, epochs)
+                      collate, epochs, track)
         result.update({
             "task": task.name, "metric": task.metric, "model": config.model, "init": config.init,
             "epochs": epochs, "optimizer_steps_planned": total, "warmup_steps": warmup,
@@ -96,13 +97,14 @@ def train(config) -> dict:
             evaluate.write_metrics(config.out, result)
         return result
     finally:
+        track.finish()
         accelerator.free_memory(model, optimizer)
         del model, optimizer, scheduler
         free_memory()
 
 
 def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex, collate,
-         epochs) -> dict:
+         epochs, track=tracking.OFF) -> dict:
     from accelerate.utils import set_seed
 
     rank, world, device = accelerator.process_index, accelerator.num_processes, accelerator.device
@@ -141,6 +143,7 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
                 steps.append({"step": step, "epoch": epoch + (i + 1) / len(plan),
                               "loss": sum(window) / len(window), "lr": lr,
                               "grad_norm": float(grad_norm)})
+                track.log({"train/loss": steps[-1]["loss"], "train/lr": lr}, step)
                 window = []
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
@@ -156,6 +159,7 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
             preds = evaluate.predict(model, dev_ex, collate, config.max_device_batch, accelerator, show)
             epoch_score = evaluate.score(task.metric, preds, dev_ex.labels)
             eval_seconds += time.perf_counter() - start
+            track.log({f"dev/{task.metric}": epoch_score}, step)
         if last:
             score = epoch_score  # the final model's score, never the best epoch's
         epochs_log.append({"epoch": epoch + 1, "loss": _mean(epoch_loss), "score": epoch_score})

@@ -1,0 +1,125 @@
+"""The slurm executor against a real SLURM scheduler (the one-node cluster of .ci/slurm/start.sh):
+the smoke sweep goes through sbatch, one job is cancelled mid-run, and the same command then
+finishes the sweep with nothing lost, nothing trained twice but the killed run, and the numbers
+of the local executor."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, under_ci
+from stilts_nb.sweeps import Store, load_sweep, results, run_sweep
+from test_sweeps_common import rte_dir, write_sweep  # noqa: F401 -- fixture
+
+SMOKE = REPO / "parameters" / "sweeps" / "smoke.yaml"
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A reachable SLURM controller and submitit, else skip (fail under CI=true, which starts
+    the cluster in .ci/run)."""
+    from importlib.util import find_spec
+
+    from stilts_nb.sweeps.slurm import slurm_available
+
+    why = ("submitit is not installed (pip install 'stilts-nb[slurm]')" if find_spec("submitit") is None
+           else slurm_available())
+    if why:
+        if under_ci():
+            pytest.fail(f"no SLURM scheduler under CI=true: {why}")
+        pytest.skip(f"no SLURM scheduler reachable: {why}; start one with .ci/slurm/start.sh")
+
+
+def _states(job_ids) -> dict:
+    from stilts_nb.sweeps.slurm import job_states
+
+    return job_states(job_ids)
+
+
+def _cancel_one_running_job(jobs_folder: Path, proc, deadline: float) -> str:
+    """Wait for one of this sweep's jobs to be running with no result yet, then scancel it."""
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stdout.read()[-3000:]
+        folders = [p for p in jobs_folder.glob("*") if p.is_dir()] if jobs_folder.is_dir() else []
+        states = _states({p.name for p in folders})
+        for job_id, state in sorted(states.items()):
+            if state == "RUNNING" and not list((jobs_folder / job_id).glob("*_result.pkl")):
+                subprocess.run(["scancel", job_id], check=True)
+                return job_id
+        time.sleep(0.5)
+    raise AssertionError("no job of the sweep started running")
+
+
+@pytest.mark.slow
+def test_smoke_sweep_through_sbatch_survives_a_cancelled_job(tmp_path, slurm, shared_data):
+    store = tmp_path / "st.sqlite"
+    cmd = [sys.executable, "-m", "stilts_nb.cli", "sweep", str(SMOKE), "--store", str(store),
+           "--executor", "slurm", "--cpus-per-run", "1", "--no-progress"]
+    env = {**os.environ, "STILTS_DATA_DIR": str(shared_data), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        killed_job = _cancel_one_running_job(tmp_path / "slurm", proc, time.time() + 240)
+        first, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, first[-3000:]  # an incomplete sweep is not a success
+    assert f"SLURM job {killed_job} ended CANCELLED before this run finished" in first, first[-3000:]
+    with Store(store) as s:
+        assert s.integrity() == "ok"
+        lost = [dict(r) for r in s.db.execute("SELECT id, status, error FROM runs WHERE status != 'done'")]
+        done_before = {r[0] for r in s.db.execute("SELECT id FROM runs WHERE status = 'done'")}
+    assert lost and all(r["status"] == "pending" for r in lost)  # given back, not failed
+    assert not any(r["status"] == "running" for r in lost)
+
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "sweep smoke: 5 runs:" in again.stdout and f"{len(done_before)} already done" in again.stdout
+
+    after = results(store).set_index("id")
+    assert len(after) == 5 and (after.status == "done").all()
+    with Store(store) as s:
+        attempts = dict(s.db.execute("SELECT id, attempts FROM runs").fetchall())
+    # the runs finished before the cancel were not trained again; the cancelled one exactly once more
+    assert all(attempts[i] == 1 for i in done_before)
+    killed = [r["id"] for r in lost if r["error"] and f"SLURM job {killed_job} " in r["error"]]
+    assert len(killed) == 1 and attempts[killed[0]] == 2
+
+    # the scheduler changes where a run trains, never its numbers
+    os.environ.setdefault("STILTS_DATA_DIR", str(shared_data))
+    local = run_sweep(load_sweep(SMOKE), tmp_path / "local.sqlite", progress=False)
+    assert local["done"] == 5
+    ref = results(tmp_path / "local.sqlite").set_index("id")
+    assert sorted(ref.index) == sorted(after.index)
+    for rid in ref.index:
+        assert after.loc[rid, "score"] == ref.loc[rid, "score"]
+
+
+def test_network_store_is_refused_in_one_line(tmp_path):
+    from stilts_nb.checks import local_store
+    from stilts_nb.errors import UserError
+
+    mounts = (f"/dev/vda / ext4 rw 0 0\n"
+              f"server:/export {tmp_path} nfs4 rw,relatime,vers=4.2 0 0\n")
+    with pytest.raises(UserError, match=r"--store .*st.sqlite: on a network file system \(nfs4 at "):
+        local_store(tmp_path / "runs" / "st.sqlite", mounts)
+    local_store(tmp_path.parent / "elsewhere.sqlite", mounts)  # ext4: fine
+    (tmp_path / "scratch").mkdir()
+    lustre = f"10.0.0.1@tcp:/scratch {tmp_path / 'scratch'} lustre rw 0 0\n"
+    with pytest.raises(UserError, match="lustre"):
+        local_store(tmp_path / "scratch" / "deep" / "st.sqlite", mounts + lustre)
+
+
+def test_slurm_without_a_scheduler_is_one_line_exit_2(tmp_path, rte_dir):
+    pytest.importorskip("submitit", reason="the slurm extra is not installed (pip install 'stilts-nb[slurm]')")
+    sweep = write_sweep(tmp_path / "s.yaml", rte_dir)
+    env = {**os.environ, "PATH": str(tmp_path)}  # no sinfo, sbatch or squeue on it
+    out = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "sweep", str(sweep), "--store",
+                          str(tmp_path / "st.sqlite"), "--executor", "slurm"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip() == "stilts-nb sweep: error: --executor slurm: no SLURM client here (sinfo not found)"
+    assert not (tmp_path / "st.sqlite").exists()
