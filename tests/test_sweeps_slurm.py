@@ -12,7 +12,7 @@ import pytest
 
 from conftest import REPO, under_ci
 from stilts_nb.sweeps import Store, load_sweep, results, run_sweep
-from test_sweeps_common import rte_dir, write_sweep  # noqa: F401 -- fixture
+from test_sweeps_common import fake_train, rte_dir, write_sweep  # noqa: F401 -- fixtures
 
 SMOKE = REPO / "parameters" / "sweeps" / "smoke.yaml"
 
@@ -123,3 +123,62 @@ def test_slurm_without_a_scheduler_is_one_line_exit_2(tmp_path, rte_dir):
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip() == "stilts-nb sweep: error: --executor slurm: no SLURM client here (sinfo not found)"
     assert not (tmp_path / "st.sqlite").exists()
+
+
+@pytest.mark.slow
+def test_a_preempted_job_is_requeued_and_its_runs_are_not_lost(tmp_path, slurm, rte_dir):
+    """`scontrol requeue` does to a job what a preemption in REQUEUE mode does: SIGTERM, then the
+    same job queued again. Two runs share the job (runs_per_job: 2); both end up done, once."""
+    path = write_sweep(tmp_path / "s.yaml", rte_dir, resources={"runs_per_job": 2, "num_cpus": 1})
+    store = tmp_path / "st.sqlite"
+    cmd = [sys.executable, "-m", "stilts_nb.cli", "sweep", str(path), "--store", str(store),
+           "--executor", "slurm", "--no-progress"]
+    proc = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    jobs = tmp_path / "slurm"
+    try:
+        deadline = time.time() + 240
+        while True:
+            assert proc.poll() is None, proc.stdout.read()[-3000:]
+            assert time.time() < deadline, "the job did not start"
+            running = [j for j, st in _states({p.name for p in jobs.glob("*") if p.is_dir()}).items()
+                       if st == "RUNNING"] if jobs.is_dir() else []
+            if running:
+                break
+            time.sleep(0.5)
+        (job_id,) = running
+        time.sleep(3)  # into the job's work (its Python is starting or training)
+        subprocess.run(["scontrol", "requeue", job_id], check=True)
+        # SLURM holds a requeued job for two minutes (BeginTime); the test need not wait them out
+        for _ in range(20):
+            if _states({job_id}).get(job_id) == "PENDING":
+                subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=False)
+                break
+            time.sleep(0.5)
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out[-3000:]
+    assert "sweep t: 2 runs: 2 done" in out
+    with Store(store) as s:
+        assert dict(s.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()) == {"done": 2}
+        assert {r[0] for r in s.db.execute("SELECT attempts FROM runs")} == {1}  # never given back
+    log = "".join(p.read_text() for p in jobs.glob(f"{job_id}*/*_log.out"))
+    # stopped mid-job, its progress saved, and the same job started again
+    assert "Caught signal SIGTERM" in log and "Calling checkpoint method" in log, log
+    assert log.count("Starting with JobEnvironment") == 2, log
+
+
+def test_a_requeued_group_keeps_the_outcomes_it_has(fake_train):
+    from stilts_nb.sweeps.slurm import RunGroup
+
+    payloads = [{"id": f"r{i}", "config": {"task": "rte", "lr": 1e-4, "seed": i}, "checkpoint": None}
+                for i in range(3)]
+    group = RunGroup(payloads)
+    group.outcomes = [{"id": "r0", "status": "done", "metrics": {"score": 0.9}}]  # before the SIGTERM
+    resumed = group.checkpoint().function  # what submitit pickles and calls in the requeued job
+    outcomes = resumed()
+    assert [o["id"] for o in outcomes] == ["r0", "r1", "r2"]
+    assert outcomes[0]["metrics"] == {"score": 0.9}
+    assert [c["seed"] for c in fake_train.calls] == [1, 2]  # only the runs it had not finished
