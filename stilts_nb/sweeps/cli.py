@@ -138,6 +138,10 @@ def run_status(args) -> int:
     if args.watch <= 0:
         raise UserError(f"--watch must be positive seconds, got {args.watch:g}")
     try:
+        if not path.exists():  # started beside a sweep that has not created its store yet
+            print(f"waiting for {path} to be created (Ctrl-C to stop)", flush=True)
+            while not path.exists():
+                time.sleep(args.watch)
         while True:
             print(time.strftime("%H:%M:%S"), end=" ")
             if not _print_status(path):  # nothing pending or running: the sweep is over
