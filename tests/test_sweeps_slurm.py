@@ -23,7 +23,7 @@ def slurm():
     the cluster in .ci/run)."""
     from importlib.util import find_spec
 
-    from stilts_nb.sweeps.slurm import slurm_available
+    from stilts_nb.checks import slurm_available
 
     why = ("submitit is not installed (pip install 'stilts-nb[slurm]')" if find_spec("submitit") is None
            else slurm_available())
@@ -182,3 +182,12 @@ def test_a_requeued_group_keeps_the_outcomes_it_has(fake_train):
     assert [o["id"] for o in outcomes] == ["r0", "r1", "r2"]
     assert outcomes[0]["metrics"] == {"score": 0.9}
     assert [c["seed"] for c in fake_train.calls] == [1, 2]  # only the runs it had not finished
+
+
+def test_a_gpu_fraction_is_refused_for_slurm(tmp_path, slurm):
+    from stilts_nb.errors import UserError
+    from stilts_nb.sweeps.slurm import SlurmExecutor
+
+    with pytest.raises(UserError, match="--gpus-per-run 0.25: SLURM allocates whole GPUs"):
+        SlurmExecutor(tmp_path / "slurm", {"num_gpus": 0.25})
+    assert not (tmp_path / "slurm").exists()

@@ -21,7 +21,6 @@ import subprocess
 import time
 from pathlib import Path
 
-from ..checks import slurm_available  # noqa: F401 -- where the tests and callers find it
 from ..errors import UserError
 from .executors import execute, forwarded_env
 
@@ -77,6 +76,10 @@ class SlurmExecutor:
         except ImportError:
             raise UserError("the slurm executor needs submitit: pip install 'stilts-nb[slurm]'") from None
         res = dict(resources or {})
+        gpus = res.get("num_gpus", 0)
+        if gpus != int(gpus):
+            raise UserError(f"--gpus-per-run {gpus:g}: SLURM allocates whole GPUs; to share one, "
+                            "use a Ray cluster, or train several runs per job with --runs-per-job")
         self.folder = Path(folder)
         self.per_job = int(res.get("runs_per_job", 1))
         self.capacity = int(res.get("max_in_flight", DEFAULT_IN_FLIGHT))
@@ -107,9 +110,6 @@ class SlurmExecutor:
             for index, handle in enumerate(group):
                 self._jobs[handle] = (job, index)
         self._buffer.clear()
-
-    def job_ids(self) -> list:
-        return sorted({job.job_id for job, _ in self._jobs.values()})
 
     def wait(self, handles, timeout=None) -> list:
         self._flush()
