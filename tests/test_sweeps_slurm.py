@@ -54,7 +54,7 @@ def _cancel_one_running_job(jobs_folder: Path, proc, deadline: float) -> str:
 
 
 @pytest.mark.slow
-def test_smoke_sweep_through_sbatch_survives_a_cancelled_job(tmp_path, slurm, shared_data):
+def test_smoke_sweep_through_sbatch_survives_a_cancelled_job(tmp_path, slurm, shared_data, monkeypatch):
     store = tmp_path / "st.sqlite"
     cmd = [sys.executable, "-m", "stilts_nb.cli", "sweep", str(SMOKE), "--store", str(store),
            "--executor", "slurm", "--cpus-per-run", "1", "--no-progress"]
@@ -89,7 +89,7 @@ def test_smoke_sweep_through_sbatch_survives_a_cancelled_job(tmp_path, slurm, sh
     assert len(killed) == 1 and attempts[killed[0]] == 2
 
     # the scheduler changes where a run trains, never its numbers
-    os.environ.setdefault("STILTS_DATA_DIR", str(shared_data))
+    monkeypatch.setenv("STILTS_DATA_DIR", str(shared_data))
     local = run_sweep(load_sweep(SMOKE), tmp_path / "local.sqlite", progress=False)
     assert local["done"] == 5
     ref = results(tmp_path / "local.sqlite").set_index("id")
