@@ -1,6 +1,6 @@
 """Live tracking and export: TensorBoard event files written by real runs, read back with
 TensorBoard's own reader, hold exactly the store's curves; a tracker that breaks never fails a
-run; MLflow's file store the same way where MLflow is installed."""
+run; MLflow's file store the same way where MLflow is installed (not by `make setup`)."""
 import pytest
 
 from stilts_nb.sweeps import load_sweep, results, run_sweep
@@ -79,7 +79,8 @@ def test_mlflow_file_store_equals_the_store(tmp_path, rte_dir, one_torch_thread,
                        grid={"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12]})
     store = tmp_path / "st.sqlite"
     run_sweep(load_sweep(path), store, progress=False)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # and undone after: export sets both
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
     export(store, "mlflow", tmp_path / "ml", log=lambda *a: None)
     row = results(store).iloc[0]
     client = mlflow.tracking.MlflowClient()

@@ -4,7 +4,8 @@ A tracker is a view of a run, never its record: the store (or metrics.json) is t
 truth, so every tracker call here swallows the tracker's errors (one warning, then silence) and
 a tracker that fails never fails a run. Nothing is imported, installed or contacted unless
 ``log_with`` asks for it, and everything is offline by default: TensorBoard event files and an
-MLflow file store under ``tracking_dir``, W&B in offline mode unless ``WANDB_MODE`` says otherwise.
+MLflow file store (``mlruns/``; set ``MLFLOW_TRACKING_URI`` for a server) under ``tracking_dir``,
+W&B in offline mode unless ``WANDB_MODE`` says otherwise.
 
 Names: ``run_name`` is ``group / rest`` (a sweep: ``smoke / wic / synthesis / lr1e-05 bs16 w0.2
 s42``); the group is the sweep, so TensorBoard shows one folder per sweep, W&B one group and
@@ -42,7 +43,10 @@ def make_trackers(kind: str | None, root, run_name: str) -> list:
                                       mode=os.environ.get("WANDB_MODE", "offline"))]
     if kind == "mlflow":
         if "MLFLOW_TRACKING_URI" not in os.environ:
+            # MLflow's file store: offline and no database package needed (mlflow-skinny has
+            # none); MLflow 3 keeps it in maintenance mode and wants this opt-in to use it
             os.environ["MLFLOW_TRACKING_URI"] = (root / "mlruns").resolve().as_uri()
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         return [tracking.MLflowTracker(experiment_name=group, run_name=rest)]
     raise ValueError(f"unknown tracker {kind!r}")  # settings.py only lets KINDS through
 
