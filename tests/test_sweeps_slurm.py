@@ -129,7 +129,8 @@ def test_slurm_without_a_scheduler_is_one_line_exit_2(tmp_path, rte_dir):
 def test_a_preempted_job_is_requeued_and_its_runs_are_not_lost(tmp_path, slurm, rte_dir):
     """`scontrol requeue` does to a job what a preemption in REQUEUE mode does: SIGTERM, then the
     same job queued again. Two runs share the job (runs_per_job: 2); both end up done, once."""
-    path = write_sweep(tmp_path / "s.yaml", rte_dir, resources={"runs_per_job": 2, "num_cpus": 1})
+    path = write_sweep(tmp_path / "s.yaml", rte_dir, resources={
+        "runs_per_job": 2, "num_cpus": 1, "partition": "debug", "time_min": 10, "mem_gb": 4})
     store = tmp_path / "st.sqlite"
     cmd = [sys.executable, "-m", "stilts_nb.cli", "sweep", str(path), "--store", str(store),
            "--executor", "slurm", "--no-progress"]
@@ -164,6 +165,10 @@ def test_a_preempted_job_is_requeued_and_its_runs_are_not_lost(tmp_path, slurm, 
     with Store(store) as s:
         assert dict(s.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall()) == {"done": 2}
         assert {r[0] for r in s.db.execute("SELECT attempts FROM runs")} == {1}  # never given back
+    script = next(jobs.glob("*/*_submission.sh")).read_text()  # the sweep's resources, as sbatch reads them
+    for line in ("--partition=debug", "--time=10", "--mem=4GB", "--cpus-per-task=1"):
+        assert f"#SBATCH {line}\n" in script, script
+    assert "--gpus-per-node" not in script  # none asked for: no GPU request at all
     log = "".join(p.read_text() for p in jobs.glob(f"{job_id}*/*_log.out"))
     # stopped mid-job, its progress saved, and the same job started again
     assert "Caught signal SIGTERM" in log and "Calling checkpoint method" in log, log

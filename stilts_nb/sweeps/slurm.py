@@ -170,9 +170,10 @@ def slurm_parameters(res: dict, per_job: int) -> dict:
     params = {"name": res.get("job_name", "stilts-nb"),
               "timeout_min": int(res.get("time_min", 60 * per_job)),
               "cpus_per_task": max(1, int(res.get("num_cpus", 1))),
-              "gpus_per_node": int(res.get("num_gpus", 0)),
               "tasks_per_node": 1, "nodes": 1,
               "slurm_array_parallelism": int(res.get("max_in_flight", DEFAULT_IN_FLIGHT))}
+    if res.get("num_gpus"):  # asked for only when wanted: a CPU partition may refuse any GPU request
+        params["gpus_per_node"] = int(res["num_gpus"])
     if res.get("mem_gb"):
         params["mem_gb"] = res["mem_gb"]
     for key in ("partition", "account", "qos"):
