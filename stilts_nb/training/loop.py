@@ -47,7 +47,6 @@ def train(config) -> dict:
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
     epochs = config.epochs or task.epochs
     accelerator = make_accelerator(config.precision, tracking.trackers_for(config))
-    track = tracking.start(accelerator, config)
     train_ex = data.split(task, "train", tokenizer, config, config.train_limit)
     dev_ex = data.split(task, "dev", tokenizer, config, config.eval_limit)
     collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
@@ -65,6 +64,7 @@ def train(config) -> dict:
 
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(model, optimizer)
+    track = tracking.start(accelerator, config)  # closed in `finally`, whatever happens
     try:
         if config.max_device_batch == "auto":
             config = replace(config, max_device_batch=microbatch.fit(
