@@ -87,3 +87,15 @@ def test_mlflow_file_store_equals_the_store(tmp_path, rte_dir, one_torch_thread,
     (run,) = client.search_runs([client.get_experiment_by_name("st").experiment_id])
     history = client.get_metric_history(run.info.run_id, "train/loss")
     assert [(m.step, m.value) for m in history] == [(p["step"], pytest.approx(p["loss"])) for p in row.loss_curve]
+
+
+@pytest.mark.slow
+def test_wandb_runs_offline_by_default(tmp_path, rte_dir, one_torch_thread, monkeypatch):
+    pytest.importorskip("wandb", reason="W&B is not installed (pip install wandb)")
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_API_KEY", "")  # no account: offline must not need one
+    path = write_sweep(tmp_path / "s.yaml", rte_dir, log_with="wandb",
+                       grid={"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12]})
+    assert run_sweep(load_sweep(path), tmp_path / "st.sqlite", progress=False)["done"] == 1
+    (run,) = (tmp_path / "tracking" / "wandb").glob("offline-run-*")  # nothing was sent anywhere
+    assert list(run.glob("*.wandb"))  # the run's history, for `wandb sync` later
