@@ -187,7 +187,9 @@ def _eta(store, counts: dict) -> str:
     if not left or not mean:
         return ""
     seconds = int(left * mean / max(1, running))
-    return f"; ETA {seconds // 3600}h{seconds % 3600 // 60:02d}m (mean run {mean:.0f} s, {max(1, running)} at once)"
+    eta = (f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600
+           else f"{seconds // 60}m{seconds % 60:02d}s")
+    return f"; ETA {eta} (mean run {mean:.0f} s, {max(1, running)} at once)"
 
 
 class _pd_options:
