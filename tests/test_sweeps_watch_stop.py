@@ -33,15 +33,16 @@ def test_a_signal_stops_the_sweep_cleanly_and_the_message_resumes_it(tmp_path, r
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out[-3000:]
     assert "traceback" not in out.lower()
-    resume = f"stilts-nb sweep {path} --store {store}"
-    assert f"given back as pending; resume with: {resume}" in out
+    # the command as typed, ready to paste back
+    assert f"given back as pending; resume with: stilts-nb sweep {path} --store {store} --no-progress\n" in out
+    resume = out.split("resume with: ", 1)[1].splitlines()[0]
     with Store(store) as s:
         assert s.integrity() == "ok"
         assert s.counts().get("running", 0) == 0  # no lease left behind
     stopped = results(store)
     assert stopped[stopped.status == "pending"].error.str.contains("interrupted").sum() == 1
 
-    again = subprocess.run([sys.executable, "-m", "stilts_nb.cli", *shlex.split(resume)[1:], "--no-progress"],
+    again = subprocess.run([sys.executable, "-m", "stilts_nb.cli", *shlex.split(resume)[1:]],
                            env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert (results(store).status == "done").sum() == 3

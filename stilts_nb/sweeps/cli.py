@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import sys
 import time
@@ -85,19 +86,19 @@ def run_sweep_cmd(args) -> int:
     # Ctrl-C itself even where the shell started us with SIGINT ignored (a background job)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # the way back in after a stop is the command as typed: same file, store and flags
+    again = shlex.join(["stilts-nb", *sys.argv[1:]])
     s = run_sweep(sweep, args.store, executor=args.executor, address=args.address,
                   retry_failed=args.retry_failed, wait=not args.no_wait,
-                  progress=not args.no_progress)
+                  progress=not args.no_progress, resume=again)
     if args.json:
         print(json.dumps(s))
     else:
         parts = ", ".join(f"{v} {k}" for k, v in s.items() if k not in ("total", "store"))
         print(f"sweep {sweep.name}: {s['total']} runs: {parts}; store {s['store']}")
         if s.get("lost"):
-            from .run import resume_command
-
             print(f"{s.get('lost', 0)} run(s) lost with their jobs and {s.get('blocked', 0)} waiting on "
-                  f"them are pending again; to train them: {resume_command(sweep, s['store'], args.executor)}")
+                  f"them are pending again; to train them: {again}")
     # a sweep that left runs undone (failed, or lost with a killed job) is not a success
     return 1 if s.get("failed") or s.get("lost") else 0
 

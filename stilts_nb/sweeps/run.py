@@ -139,7 +139,8 @@ class Heartbeat(threading.Thread):
 
 def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str | None = None,
               retry_failed: bool = False, wait: bool = True, progress: bool = True,
-              lease: float = LEASE_SECONDS, poll: float = 2.0, log=print, plan=None) -> dict:
+              lease: float = LEASE_SECONDS, poll: float = 2.0, log=print, plan=None,
+              resume: str | None = None) -> dict:
     # `plan`: the caller's expand(sweep), so a notebook that also reads sizes and ids off the plan
     # fingerprints the data files once; everything that can be refused is refused in expand()
     plan = plan or expand(sweep)
@@ -227,7 +228,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
         for run in in_flight.values():
             st.release(run.id, owner, "interrupted (Ctrl-C) before it finished; rerun the sweep")
         log(f"interrupted: {len(in_flight)} run(s) in flight given back as pending; "
-            f"resume with: {resume_command(sweep, path, executor)}", flush=True)
+            f"resume with: {resume or resume_command(sweep, path, executor)}", flush=True)
         raise
     finally:
         heart.stopped.set()
@@ -263,10 +264,10 @@ def _payload(run, store: Store, init_path, progress: bool = True, sweep_name: st
              shared: Path | None = None) -> dict:
     # progress is cosmetic (not in the identity): --no-progress silences the run's own bars too
     config = {**run.config, "init": str(init_path) if init_path else None, "progress": progress}
-    if config.get("log_with"):  # trackers write beside the store, one group per sweep
+    if config.get("log_with"):  # trackers write where workers can (shared_dir), one group per sweep
         from ..training.tracking import readable_name
 
-        config["tracking_dir"] = str((store.path.parent / "tracking").resolve())
+        config["tracking_dir"] = str(((shared or store.path.parent) / "tracking").resolve())
         config["run_name"] = f"{sweep_name} / {readable_name(run.config, run.intermediate)}"
     ckpt = None
     if run.config.get("save"):
