@@ -103,6 +103,7 @@ def run_status(args) -> int:
         total = sum(counts.values())
         print(f"store {s.path}: {total} runs: " + ", ".join(
             f"{counts.get(k, 0)} {k}" for k in ("done", "diverged", "failed", "running", "pending")))
+        _print_stale(s)
         rows = s.db.execute("SELECT id, task, intermediate, role, owner, heartbeat, lease_expires "
                             "FROM runs WHERE status='running' ORDER BY started_at").fetchall()
         now = time.time()
@@ -119,6 +120,25 @@ def run_status(args) -> int:
             err = (last["error"] or "").strip().splitlines()
             print(f"last error: run {last['id']} ({last['task']}): {err[0] if err else '?'}")
     return 0
+
+
+def _print_stale(store) -> None:
+    """Finished runs a sweep would not reuse today, counted by reason: they stay in the store,
+    readable, but are not the results of the code and task definitions installed now."""
+    from collections import Counter
+
+    from .identity import stale_reason
+
+    reasons = Counter()
+    for (identity,) in store.db.execute("SELECT identity FROM runs WHERE status IN ('done', 'diverged')"):
+        why = stale_reason(json.loads(identity))
+        if why:
+            reasons[why] += 1
+    if reasons:
+        print(f"stale: {sum(reasons.values())} finished runs are kept but no longer reused "
+              "(`stilts-nb results --where \"stale != ''\"` lists them):")
+        for why, n in reasons.most_common():
+            print(f"  {n}: {why}")
 
 
 class _pd_options:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 from ..errors import UserError
-from .base import SPLITS, Split, Task, hub_split, inputs, load, majority_share
+from .base import SPLITS, Split, Task, floor_standard_error, hub_split, inputs, load, majority_share
 from .encode import tokenize
 from .transforms import derive, parse
 
@@ -47,5 +47,5 @@ def majority_baseline(task: Task, data_dir=None, files=None) -> float:
     return majority_share(task, [ex["label"] for ex in dev])
 
 
-__all__ = ["SPLITS", "TASKS", "Split", "Task", "examples", "get_task", "hub_split", "load",
-           "majority_baseline", "tokenize"]
+__all__ = ["SPLITS", "TASKS", "Split", "Task", "examples", "floor_standard_error", "get_task",
+           "hub_split", "load", "majority_baseline", "tokenize"]
