@@ -68,9 +68,17 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     runs = results(store)
     runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
     if len(runs):  # precision auto resolves per machine: the report says what it ran in
-        print(f"precision: {', '.join(sorted(set(runs['precision'])))}; "
-              f"device: {', '.join(sorted(set(runs['device'].dropna())))}")
+        print(run_precision_line(runs))
     return Study(runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan)
+
+
+def run_precision_line(runs: pd.DataFrame) -> str:
+    """'precision: bf16 (AVX512-BF16); device: ...': the precision and the kernel family the runs
+    computed with (bf16 numbers differ between kernel families; runs stored before the kernel
+    was recorded say 'kernel unrecorded')."""
+    kernels = sorted(set(runs["kernel"].fillna("kernel unrecorded"))) if "kernel" in runs else ["kernel unrecorded"]
+    return (f"precision: {', '.join(sorted(set(runs['precision'])))} ({', '.join(kernels)}); "
+            f"device: {', '.join(sorted(set(runs['device'].dropna())))}")
 
 
 def _quiet(*args, **kwargs) -> None:

@@ -30,7 +30,8 @@ TASK = Task(
              Layout("superglue-jsonl", {"train": "train.jsonl", "dev": "val.jsonl"}, read_superglue, ".jsonl")),
     hub=Hub("nyu-mll/glue", "rte", {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(row["idx"]), "premise": row["sentence1"],
-                            "hypothesis": row["sentence2"], "label": int(row["label"])}),
+                            "hypothesis": row["sentence2"], "label": int(row["label"])},
+            revision=None),  # unpinned: no public commit found; the one read is recorded
     format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),
     description="natural language inference, 2 sentences (Wikipedia, news)",
 )
