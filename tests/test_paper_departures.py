@@ -147,3 +147,43 @@ def test_the_kernel_is_in_a_trained_runs_metrics(tmp_path):
     m = train(TrainConfig(task="rte", model="tiny:bert", lr=1e-3, batch_size=8, warmup_ratio=0.0,
                           seed=1, epochs=1, progress=False, data_dir=str(data)))
     assert m["kernel"] == hardware.kernel_family() and json.dumps(m["kernel"])
+
+
+def test_the_index_shows_each_reports_precision_and_kernels(tmp_path):
+    import nbformat
+
+    from stilts_nb.notebooks.reports import write_index
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("build()")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="generator precision: fp32 (AVX2)\n"),
+                    nbformat.v4.new_output("stream", name="stdout",
+                                           text="precision: bf16 (AMX); device: cpu x2 threads\n")]
+    book.cells = [nbformat.v4.new_markdown_cell("# 00 · Building"), cell]
+    nbformat.write(book, tmp_path / "00_synthesis.ipynb")
+    index_md = write_index(tmp_path, tmp_path, ("00_synthesis",), store=tmp_path / "none.sqlite")[1]
+    assert "no store · generator precision: fp32 (AVX2) · precision: bf16 (AMX) · wall time unknown" \
+        in index_md.read_text()
+
+
+def test_every_setting_the_departures_table_names_exists():
+    """docs/departures.md: each row's last column names a setting a user can actually set."""
+    import re
+
+    from stilts_nb.settings import SETTINGS
+    from stilts_nb.sweeps.config import TOP
+
+    known = set(SETTINGS) | set(TOP)
+    for profile_file in ("00_synthesis", "06_stability"):
+        known |= set(yaml.safe_load((PAPER / f"{profile_file}.yaml").read_text()))
+    rows = [line for line in (REPO / "docs" / "departures.md").read_text().splitlines()
+            if line.startswith("| ") and not line.startswith("| what") and "---" not in line]
+    assert len(rows) >= 25
+    for row in rows:
+        setting = row.rstrip(" |").rsplit("|", 1)[1]
+        names = re.findall(r"`([a-z_0-9]+)[`:=]", setting)
+        if setting.strip().startswith(("none", "the profile")):
+            continue  # nothing switches it (or the whole profile does)
+        assert names, row
+        for name in names:
+            assert name in known or name in ("max_retries", "files", "exclude_diverged"), (name, row)
