@@ -13,6 +13,7 @@ from stilts_nb.sweeps import expand, parse_sweep, results, run_sweep
 from stilts_nb.tasks import get_task, samples, transforms
 from stilts_nb.tasks.content import _digest_source, content_id
 from stilts_nb.tasks.encode import tokenize_split
+from stilts_nb.training import ENGINE_VERSION
 from test_sweeps_common import fake_train, rte_dir, sweep_dict  # noqa: F401 -- fixtures
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +71,25 @@ def test_comments_and_layout_keep_the_id_code_does_not():
     assert _digest_source(plain) != _digest_source(plain.replace("b()", "c()"))
 
 
+def test_the_id_names_the_code_that_runs_not_the_file_edited_since(tmp_path, monkeypatch):
+    """A notebook kernel that has not reloaded an edited task file still runs the old format:
+    its runs keep the old id until the module is reloaded."""
+    import importlib
+
+    from stilts_nb.tasks.content import code_digest
+
+    module = tmp_path / "edited_task.py"
+    module.write_text("def fmt(ex, sep):\n    return ex['a'], ex['b']\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # reload must compile the new text
+    mod = importlib.import_module("edited_task")
+    before = code_digest(mod.fmt)
+    module.write_text("def fmt(ex, sep):\n    return ex['b'], ex['a'] + sep\n")
+    assert code_digest(mod.fmt) == before             # the loaded code has not changed
+    reloaded = importlib.reload(mod).fmt
+    assert reloaded({"a": "A", "b": "B"}, "|") == ("B", "A|") and code_digest(reloaded) != before
+
+
 def test_an_unchanged_task_keeps_its_ids_across_processes(rte_dir):
     code = ("import json, sys; from stilts_nb.sweeps import expand, parse_sweep; "
             "d = json.loads(sys.argv[1]); "
@@ -112,7 +132,7 @@ def test_runs_of_an_edited_task_are_shown_stale_and_not_reused(tmp_path, rte_dir
 
 
 @pytest.mark.parametrize("change, reason", [
-    (lambda ident: ident.update(engine="2"), "training engine 2 (now 3)"),
+    (lambda ident: ident.update(engine="2"), f"training engine 2 (now {ENGINE_VERSION})"),
     (lambda ident: ident.pop("task_content"), "made before task definitions were part"),
 ])
 def test_runs_of_an_older_engine_or_store_are_stale(tmp_path, rte_dir, fake_train, change, reason):

@@ -13,6 +13,7 @@ import importlib
 
 from ..errors import UserError
 from .base import SPLITS, Split, Task, floor_standard_error, hub_split, inputs, load, majority_share
+from .content import warm as warm_content_ids
 from .encode import tokenize
 from .transforms import derive, parse
 
@@ -29,6 +30,7 @@ def _registry() -> dict:
 
 
 TASKS = _registry()
+warm_content_ids(TASKS)  # the code as loaded now is what every run id names (tasks/content.py)
 
 
 def get_task(name: str) -> Task:

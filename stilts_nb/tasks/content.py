@@ -42,7 +42,7 @@ def ingredients(task) -> dict:
     for layout in task.layouts:
         code[f"read:{layout.name}"] = code_digest(layout.read)
     # shared helpers every task goes through; an edit there is an edit to every task
-    code["readers"] = module_digest(readers)
+    code["readers"] = module_digest(readers)  # every function of it
     code["transforms"] = "+".join(code_digest(f) for f in (transforms.apply,
                                                            transforms.shuffle_wrong_endings,
                                                            transforms.derive))
@@ -62,18 +62,42 @@ def content_id(task) -> str:
 def code_digest(fn) -> str:
     """A digest of one function's source, insensitive to comments and layout. A lambda's
     source is the lines it sits on (inspect cannot cut it out of a call), which is stricter
-    than needed but never misses a change to the lambda itself."""
+    than needed but never misses a change to the lambda itself.
+
+    The source is read once per compiled function and kept (`warm` reads every task's at
+    import): a notebook kernel that has not reloaded an edited task file runs the old code,
+    and must keep labelling its runs with the old code's id, not the file's new one."""
     fn = inspect.unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None and code in _SEEN:
+        return _SEEN[code]
     try:
-        source = inspect.getsource(fn)
+        digest = _digest_source(inspect.getsource(fn))
     except (OSError, TypeError):  # no source shipped: the compiled body is the best we have
-        code = getattr(fn, "__code__", None)
-        return _sha(repr((code.co_code, code.co_consts, code.co_names)) if code else repr(fn))
-    return _digest_source(source)
+        digest = _sha(repr((code.co_code, code.co_consts, code.co_names)) if code else repr(fn))
+    if code is not None:
+        _SEEN[code] = digest
+    return digest
+
+
+_SEEN: dict = {}  # code object -> digest of its source as first read
 
 
 def module_digest(module) -> str:
-    return _digest_source(inspect.getsource(module))
+    """The digests of every function defined in a module, in name order."""
+    functions = sorted((name, fn) for name, fn in inspect.getmembers(module, inspect.isfunction)
+                       if fn.__module__ == module.__name__)
+    return _sha(",".join(f"{name}:{code_digest(fn)}" for name, fn in functions))
+
+
+def warm(tasks: dict) -> None:
+    """Read the source of every registered task (and its -p variant's format) now, at import."""
+    from .transforms import derive
+
+    for task in tasks.values():
+        content_id(task)
+        if task.kind == "multiple_choice":
+            content_id(derive(task, ("p",), None))
 
 
 @lru_cache(maxsize=512)
