@@ -40,6 +40,7 @@ def test_an_edited_format_gives_new_run_ids(rte_dir, monkeypatch):
 
 def test_an_edited_format_gives_a_new_cache_entry(rte_dir, monkeypatch, minilm_tokenizer, tmp_path):
     monkeypatch.setenv("STILTS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("stilts_nb.tasks.encode._MEMORY", {})  # earlier tests' in-process hits
     first = tokenize_split(get_task("rte"), "dev", minilm_tokenizer, data_dir=rte_dir).dataset
     edit_rte_format(monkeypatch)
     second = tokenize_split(get_task("rte"), "dev", minilm_tokenizer, data_dir=rte_dir).dataset
