@@ -9,8 +9,8 @@ flags as booleans, times as timestamps, and ``sweeps`` lists the sweep/study nam
 for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
-kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))``
-works as well.
+kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is
+plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works as well.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from .store import Store
 
 COLUMNS = ["id", "role", "intermediate", "task", "model", "lr", "batch_size", "warmup_ratio",
            "seed", "epochs", "max_length", "train_limit", "eval_limit", "precision", "kernel",
-           "batching", "status", "stale", "metric", "score", "degenerate", "diverged", "per_epoch", "loss_curve",
-           "transferred", "new", "train_seconds", "wall_seconds", "train_tokens", "device",
+           "batching", "status", "stale", "metric", "score", "degenerate", "diverged", "per_epoch",
+           "loss_curve", "transferred", "new", "train_seconds", "wall_seconds", "train_tokens", "device",
            "versions", "git_commit", "checkpoint", "init_id", "train_fingerprint",
            "dev_fingerprint", "attempts", "error", "sweeps", "created_at", "started_at",
            "finished_at"]
