@@ -68,3 +68,16 @@ def test_rte_reads_the_glue_tsv_when_both_layouts_are_present(tmp_path):
     (folder / "RTE" / "dev.tsv").write_text(tsv)
     split = load(get_task("rte"), "dev", folder)
     assert split.source.endswith("dev.tsv") and split.examples[0]["premise"].endswith("(tsv)")
+
+
+def test_an_unreachable_pinned_copy_names_its_commit(tmp_path, monkeypatch):
+    import pytest
+
+    from stilts_nb.errors import UserError
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", unreachable)
+    with pytest.raises(UserError, match=r"could not load Rowan/hellaswag at commit [0-9a-f]{40} from the"):
+        load(get_task("hellaswag"), "dev", tmp_path)

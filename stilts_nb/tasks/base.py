@@ -186,8 +186,8 @@ def _read_hub(task: Task, split: str, folder: Path) -> Split:
     except Exception as err:  # noqa: BLE001 -- offline, gated, renamed: all mean "not reachable"
         files = "; ".join(f"{layout.name}: {', '.join(layout.files.values())}" for layout in task.layouts)
         raise UserError(
-            f"{task.name}: could not load {hub.id}{f' ({hub.config})' if hub.config else ''} "
-            "from the Hugging Face hub "
+            f"{task.name}: could not load {hub.id}{f' ({hub.config})' if hub.config else ''}"
+            f"{f' at commit {hub.revision}' if hub.revision else ''} from the Hugging Face hub "
             f"({type(err).__name__}: {str(err).splitlines()[0][:200]}). Offline, use local files "
             f"instead: put them under {folder}/ ({files}) or point STILTS_DATA_DIR at their parent."
         ) from None
