@@ -79,7 +79,7 @@ def test_preflight_takes_a_hub_task_from_datasets_and_lists_files_when_it_cannot
     monkeypatch.delenv("STILTS_DATA_DIR", raising=False)
     asked = []
 
-    def cached(hub_id, config, split):
+    def cached(hub_id, config, split, revision=None):
         asked.append((hub_id, config, split))
         return datasets.Dataset.from_list([HUB_ROWS["wic"]])
 

@@ -48,8 +48,8 @@ def test_unknown_profile_notebook_and_key(workspace):
 def test_missing_data_is_named_before_training(workspace, tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("STILTS_DATA_DIR", str(tmp_path / "empty"))
-    with pytest.raises(UserError, match=r"task data missing.*\n  rte \(for 01_baselines\): put train.jsonl, "
-                                        r"val.jsonl \(superglue-jsonl\) or train.tsv, dev.tsv \(glue-tsv\) "
+    with pytest.raises(UserError, match=r"task data missing.*\n  rte \(for 01_baselines\): put train.tsv, "
+                                        r"dev.tsv \(glue-tsv\) or train.jsonl, val.jsonl \(superglue-jsonl\) "
                                         r"under .*empty/RTE/"):
         run("smoke", ["01_baselines"], root=workspace)
     assert not (workspace / "reports").exists() and not (workspace / "runs").exists()

@@ -72,7 +72,9 @@ def test_majority_baselines(shared_data):
     assert majority_baseline(get_task("rte"), shared_data) == pytest.approx(146 / 277)  # 52.7%
     assert majority_baseline(get_task("wic"), shared_data) == 0.5
     assert majority_baseline(get_task("cola"), shared_data) == 0.0   # MCC of a constant guess
-    assert majority_baseline(get_task("socialiqa"), shared_data) == pytest.approx(1 / 3)
+    # multiple choice: the most common answer, not chance (issue 17)
+    assert majority_baseline(get_task("socialiqa"), shared_data) == pytest.approx(657 / 1954)  # C
+    assert majority_baseline(get_task("winogrande_xs"), shared_data) == pytest.approx(639 / 1267)  # option 2
 
 
 def test_relative_explicit_files_are_relative_to_the_data_folder(shared_data):

@@ -31,6 +31,9 @@ def test_single_sentence_task_has_no_second_segment(shared_data, minilm_tokenize
 
 def test_second_use_is_served_from_cache(shared_data, minilm_tokenizer, monkeypatch):
     task = get_task("winogrande_xs")
+    # a module-scoped fixture elsewhere (test_training_transfer) may have tokenized this split
+    # into memory under another cache folder: start cold, so the disk entry is this test's
+    tokenize_module._MEMORY.clear()
     first = tokenize(task, "train", minilm_tokenizer, data_dir=shared_data)
 
     def no_encoding(*args, **kwargs):

@@ -1,8 +1,9 @@
 """Beyond the paper: how stable is fine-tuning, and is an intermediate's gain more than noise?
 
-- near_floor_rate: share of runs at or below a floor (chance or majority) plus a margin. Not
-  the run's own ``degenerate`` flag, which is a score at or below the majority share of the dev
-  subset it was scored on, with no margin;
+- near_floor_rate: share of runs at or below a floor (the most common answer's share, 0 for MCC)
+  plus a margin per target (the notebooks use a number of the dev set's binomial standard
+  errors). Not the run's own ``degenerate`` flag, which is a score at or below the majority
+  share of the dev subset it was scored on, with no margin;
 - paired_tests: the grid runs are paired by configuration (same lr, batch, warmup, seed), so
   each intermediate is compared with None configuration by configuration (Wilcoxon signed-rank),
   with Holm's correction across all pairs tested;
@@ -22,11 +23,13 @@ from scipy import stats
 from .summary import GRID, PAIR, scored
 
 
-def near_floor_rate(runs: pd.DataFrame, floor: pd.Series | dict, margin: float = 0.0,
+def near_floor_rate(runs: pd.DataFrame, floor: pd.Series | dict, margin: float | dict = 0.0,
                     exclude_diverged: bool = False) -> pd.DataFrame:
-    """Share of runs per pair scoring <= floor[target] + margin (floor: chance or majority)."""
+    """Share of runs per pair scoring <= floor[target] + margin[target] (one number: the same
+    margin for every target)."""
     runs = scored(runs, exclude_diverged)
-    limit = runs["target"].map(floor) + margin
+    extra = runs["target"].map(margin) if isinstance(margin, dict) else margin
+    limit = runs["target"].map(floor) + extra
     flagged = runs.assign(near_floor=runs["score"] <= limit)
     out = flagged.groupby(PAIR, sort=False)["near_floor"].agg(near_floor="sum", n="count").reset_index()
     out["rate"] = out["near_floor"] / out["n"]

@@ -69,9 +69,11 @@ def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | Non
     return _markdown(lines, quoted)
 
 
-def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None):
-    """How many runs of each pair ended at or below the floor + margin (analysis.near_floor_rate)."""
-    lines = [f"{title(r.intermediate)} → {title(r.target)}: {r.near_floor} of {r.n} runs at or below the floor + margin "
+def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None, margin_se: float | None = None):
+    """How many runs of each pair ended at or below the floor (the most common answer's share,
+    0 for MCC) + the sampling margin (analysis.near_floor_rate; planning.floor_margins)."""
+    margin = "the margin" if margin_se is None else f"{margin_se:g} standard error{'s' * (margin_se != 1)}"
+    lines = [f"{title(r.intermediate)} → {title(r.target)}: {r.near_floor} of {r.n} runs at or below the floor + {margin} "
              f"({100 * r.rate:.1f}%)."
              for r in rate.itertuples()]
     return _markdown(lines, quoted)

@@ -68,9 +68,17 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     runs = results(store)
     runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
     if len(runs):  # precision auto resolves per machine: the report says what it ran in
-        print(f"precision: {', '.join(sorted(set(runs['precision'])))}; "
-              f"device: {', '.join(sorted(set(runs['device'].dropna())))}")
+        print(run_precision_line(runs))
     return Study(runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan)
+
+
+def run_precision_line(runs: pd.DataFrame) -> str:
+    """'precision: bf16 (AVX512-BF16); device: ...': the precision and the kernel family the runs
+    computed with (bf16 numbers differ between kernel families; runs stored before the kernel
+    was recorded say 'kernel unrecorded')."""
+    kernels = sorted(set(runs["kernel"].fillna("kernel unrecorded"))) if "kernel" in runs else ["kernel unrecorded"]
+    return (f"precision: {', '.join(sorted(set(runs['precision'])))} ({', '.join(kernels)}); "
+            f"device: {', '.join(sorted(set(runs['device'].dropna())))}")
 
 
 def _quiet(*args, **kwargs) -> None:
@@ -103,13 +111,27 @@ def with_synthesis(spec: dict, build: str | None) -> dict:
 
 
 def degenerate_floors(spec: dict) -> dict:
-    """Target -> what a run must beat: majority class (classification accuracy), chance
-    (multiple choice), 0 (MCC) -- on the full dev set."""
+    """Target -> what a run must beat: the most common answer's share (classification and
+    multiple choice), 0 (MCC) -- on the full dev set."""
     from ..tasks import majority_baseline
 
     settings = spec.get("task_settings", {})
     return {t: majority_baseline(get_task(t), spec.get("data_dir"), settings.get(t, {}).get("files"))
             for t in spec["targets"]}
+
+
+def floor_margins(spec: dict, floors: dict, standard_errors: float) -> dict:
+    """Target -> the near-floor margin: `standard_errors` times the sampling error of a score at
+    the floor on the target's dev set (tasks.floor_standard_error), so a margin means the same
+    thing on WinoGrande's 1,267 dev examples as on RTE's 277."""
+    from ..tasks import floor_standard_error
+
+    settings = spec.get("task_settings", {})
+    out = {}
+    for t, floor in floors.items():
+        n = len(load(get_task(t), "dev", spec.get("data_dir"), settings.get(t, {}).get("files")).examples)
+        out[t] = standard_errors * floor_standard_error(get_task(t), floor, n)
+    return out
 
 
 def guessing_losses(targets) -> dict:

@@ -31,5 +31,10 @@ def parameters(profile: str, notebook: str, values: dict):
     import yaml
     from IPython.display import Markdown
 
+    from ..training.hardware import kernel_family
+
     text = yaml.safe_dump(values, sort_keys=False, default_flow_style=None, width=100).strip()
-    return Markdown(f"Parameters (`parameters/{profile}/{notebook}.yaml` and overrides):\n\n```yaml\n{text}\n```")
+    # bf16 results depend on the kernels that computed them (docs/training.md, "Which numbers
+    # repeat"), so a report says where it ran; runs read from a store carry their own kernel
+    return Markdown(f"Parameters (`parameters/{profile}/{notebook}.yaml` and overrides):\n\n```yaml\n{text}\n```"
+                    f"\n\nExecuted on: **{kernel_family()}** matrix kernels.")

@@ -1,7 +1,8 @@
 """Reports a reader opens: each executed notebook as one self-contained HTML file (nbconvert's
 lab template, figures embedded as data URIs, so a report survives being e-mailed), and an index
 page per profile (index.html, and index.md for GitHub) with each notebook's title, its first
-finding, a thumbnail of its first figure, the runs it used and its wall time.
+finding, a thumbnail of its first figure, the runs it used, the precision and kernels they (and
+the Synthesis generator) computed in, and its wall time.
 
 Why nbconvert and one small template rather than Jupyter Book / Quarto / MkDocs: papermill already
 produces the executed notebooks; nbconvert ships with Jupyter, is what JupyterLab's own "export
@@ -63,7 +64,24 @@ def summary(notebook: Path, store: Path | None = None) -> dict:
     image = next((o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})), None)
     return {"name": notebook.stem, "title": title, "finding": _first_sentence(finding),
             "image": image, "runs": _runs_used(store, notebook.stem),
+            "precision": _precision_lines(outputs),
             "seconds": book.metadata.get("papermill", {}).get("duration")}
+
+
+PRECISION = ("precision: ", "generator precision: ")  # planning.run_precision_line, synthesis_views
+
+
+def _precision_lines(outputs: list) -> list:
+    """What the notebook printed about the precision and kernels its numbers came from (the
+    device part of the training line names this machine's threads: left out of the index)."""
+    lines = []
+    for o in outputs:
+        for line in (o.get("text", "") if o.get("output_type") == "stream" else "").splitlines():
+            if line.startswith(PRECISION):
+                line = line.split("; device:")[0]
+                if line not in lines:
+                    lines.append(line)
+    return lines
 
 
 def _first_sentence(markdown: str | None) -> str:
@@ -119,7 +137,7 @@ ENTRY = """<div class="entry">{image}<div><h2><a href="{link}">{title}</a></h2>
 def _meta(entry: dict) -> str:
     runs = "no store" if entry["runs"] is None else f"{entry['runs']} runs"
     wall = "wall time unknown" if entry["seconds"] is None else f"{entry['seconds']:.0f} s wall time"
-    return f"{runs} · {wall}"
+    return " · ".join([runs, *entry.get("precision", []), wall])
 
 
 def write_index(folder: Path, home: Path, notebooks: tuple, store: Path | None = None) -> list:

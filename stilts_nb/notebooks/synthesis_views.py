@@ -8,13 +8,26 @@ import pandas as pd
 from ..tasks import get_task, load
 
 
-def build_synthesis(corpus: str, generator: str, n: int, dev: int, seed: int, batch_size: int, out: str) -> dict:
-    """Build (or resume, or read back) a Synthesis set; returns its sidecar."""
+def build_synthesis(corpus: str, generator: str, n: int, dev: int, seed: int, batch_size: int, out: str,
+                    generator_precision: str = "auto") -> dict:
+    """Build (or resume, or read back) a Synthesis set; returns its sidecar, after printing the
+    precision and kernels its fakes were sampled in (they decide which fakes come out)."""
     from ..synthesis import SynthesisConfig, build
 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    config = SynthesisConfig(corpus=corpus, generator=generator, n=n, dev=dev, seed=seed, batch_size=batch_size)
-    return build(config, out, progress=False)
+    config = SynthesisConfig(corpus=corpus, generator=generator, n=n, dev=dev, seed=seed, batch_size=batch_size,
+                             dtype=generator_precision)
+    meta = build(config, out, progress=False)
+    print(generator_precision_line(meta))
+    return meta
+
+
+def generator_precision_line(meta: dict) -> str:
+    """'generator precision: fp32 (AVX2)', from the build's sidecar."""
+    short = {"float32": "fp32", "bfloat16": "bf16"}
+    dtype = meta["config"]["dtype"]
+    kernel = meta.get("environment", {}).get("kernel", "kernel unrecorded")
+    return f"generator precision: {short.get(dtype, dtype)} ({kernel})"
 
 
 def synthesis_counts(meta: dict) -> pd.DataFrame:

@@ -38,10 +38,12 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
     from ..sweeps.identity import Fingerprints, engine_version, model_source, run_id
     from ..sweeps.plan import Run
     from ..sweeps.store import Store, this_owner
+    from ..tasks.content import content_id
 
     files = spec.get("task_settings", {}).get(get_task(task).base, {}).get("files")
     dev, _ = Fingerprints().get(task, "dev", spec.get("data_dir"), files)
-    ident = {"role": ROLE, "task": get_task(task).name, "init": init_id, "seeds": list(seeds),
+    ident = {"role": ROLE, "task": get_task(task).name, "task_content": content_id(get_task(task)),
+             "init": init_id, "seeds": list(seeds),
              "model": model_source(spec["model"]), "eval_limit": eval_limit,
              "precision": spec.get("precision", "fp32"), "data": {"dev": dev}, "engine": engine_version()}
     rid = run_id(ident)

@@ -163,6 +163,7 @@ def _print_status(path) -> int:
         print(f"store {s.path}: {total} runs: " + ", ".join(
             f"{counts.get(k, 0)} {k}" for k in ("done", "diverged", "failed", "running", "pending"))
             + _eta(s, counts))
+        _print_stale(s)
         rows = s.db.execute("SELECT id, task, intermediate, role, owner, heartbeat, lease_expires "
                             "FROM runs WHERE status='running' ORDER BY started_at").fetchall()
         now = time.time()
@@ -191,6 +192,25 @@ def _eta(store, counts: dict) -> str:
     eta = (f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600
            else f"{seconds // 60}m{seconds % 60:02d}s")
     return f"; ETA {eta} (mean run {mean:.0f} s, {max(1, running)} at once)"
+
+
+def _print_stale(store) -> None:
+    """Finished runs a sweep would not reuse today, counted by reason: they stay in the store,
+    readable, but are not the results of the code and task definitions installed now."""
+    from collections import Counter
+
+    from .identity import stale_reason
+
+    reasons = Counter()
+    for (identity,) in store.db.execute("SELECT identity FROM runs WHERE status IN ('done', 'diverged')"):
+        why = stale_reason(json.loads(identity))
+        if why:
+            reasons[why] += 1
+    if reasons:
+        print(f"stale: {sum(reasons.values())} finished runs are kept but no longer reused "
+              "(`stilts-nb results --where \"stale != ''\"` lists them):")
+        for why, n in reasons.most_common():
+            print(f"  {n}: {why}")
 
 
 class _pd_options:

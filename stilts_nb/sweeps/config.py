@@ -42,7 +42,10 @@ TOP = {
 }
 STUDY = {"description": "str", "intermediates": "tasks", "targets": "tasks", "grid": "grid"}
 INTERMEDIATE_TRAINING = {**GRID, **RUN_SETTINGS}
-TASK_SETTINGS = {**RUN_SETTINGS, "files": "files"}
+# task_settings may also give one grid value (lr, batch_size, ...) for a task's *intermediate*
+# run, matched by its exact name: the authors trained HellaSwag with batch 8 and every other
+# intermediate with 16 (train_hella.sh), so the paper profile says `hellaswag: {batch_size: 8}`
+TASK_SETTINGS = {**RUN_SETTINGS, "files": "files", **GRID}
 RESOURCES = {"num_cpus": "pos_num", "num_gpus": "nonneg_num", "torch_threads": "pos_int",
              "max_in_flight": "pos_int",
              # SLURM (sweeps/slurm.py): per job; a job runs `runs_per_job` runs one after another
@@ -85,6 +88,12 @@ class Sweep:
     def run_setting(self, name: str):
         """A sweep-wide run setting (precision, keep_head, ...): the file's, else the default."""
         return self.settings.get(name, SETTINGS[name].default)
+
+    def intermediate_grid(self, task) -> dict:
+        """The grid values of a task's intermediate run: intermediate_training, then the task's
+        own entry in task_settings (exact name only: HellaSwag's batch is not HellaSwag-p's)."""
+        own = self.task_settings.get(task.name, {})
+        return {k: own.get(k, self.intermediate_training[k]) for k in GRID}
 
     def settings_for(self, task, role: str) -> dict:
         """Data/length settings of one run: task_settings (exact name, then its base task) over
@@ -147,8 +156,14 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
             if task != NONE:
                 _task(get_task, task, where)
     task_settings = {}
+    intermediates = {t for study in studies for t in study.intermediates}
     for tname, body in (data.get("task_settings") or {}).items():
         _task(get_task, tname, where)
+        grid_keys = sorted(set(body) & set(GRID))
+        if grid_keys and tname not in intermediates:
+            raise UserError(f"{where}: 'task_settings.{tname}.{grid_keys[0]}': a grid value in "
+                            f"task_settings sets {tname}'s intermediate run, and no study trains "
+                            f"{tname} as an intermediate (a target's values come from the grid)")
         task_settings[tname] = body
     it = {**PAPER_INTERMEDIATE, **(data.get("intermediate_training") or {})}
     return Sweep(

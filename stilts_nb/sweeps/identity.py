@@ -11,6 +11,8 @@ for them, so the store trains each identity once. In the hash:
   run, so the chain of identities is what matters);
 - a fingerprint of the train and dev data's content (a regenerated Synthesis set, or RTE read
   from the GLUE tsv instead of the SuperGLUE jsonl, is different data), never the data's path;
+- the task's content identity (``tasks/content.py``: its format, reader, transforms, labels and
+  max length, as declaration and code), so an edited format or transform is a new experiment;
 - the training engine's version (bumped when a change to the loop changes numbers).
 Not in the hash: where outputs go, progress bars, the per-device micro-batch (accumulation gives
 the same effective batch), logging cadence, sweep and study names, the device. The device is
@@ -93,6 +95,7 @@ def run_identity(config, *, init_id: str | None, data: dict, source: dict) -> di
     """The JSON-able dict hashed into the run id. `config` is a validated TrainConfig with
     task defaults already filled in; `data` maps split -> fingerprint."""
     from ..tasks import get_task
+    from ..tasks.content import content_id
 
     # the checkpoint path is replaced by the intermediate run's identity, below; where the data
     # lies (data_dir, files) is not a result field: its content fingerprint is hashed instead
@@ -102,12 +105,36 @@ def run_identity(config, *, init_id: str | None, data: dict, source: dict) -> di
     for name, value in ident.items():  # 0 and 0.0 (or 1e-5 and 0.00001) must hash the same
         if is_float(name) and value is not None:
             ident[name] = float(value)
-    ident["task"] = get_task(config.task).name  # canonical spelling
+    task = get_task(config.task)
+    ident["task"] = task.name  # canonical spelling
+    ident["task_content"] = content_id(task)
     ident["model"] = source
     ident["init"] = init_id
     ident["data"] = dict(sorted(data.items()))
     ident["engine"] = engine_version()
     return ident
+
+
+def stale_reason(ident: dict) -> str | None:
+    """Why a stored run can no longer be reused, or None while it can. A store keeps such runs
+    (readable in `stilts-nb results`, counted by `stilts-nb status`) but a sweep never matches
+    them: their ids differ from any run planned now, so the run is trained again."""
+    if ident.get("engine") != engine_version():
+        return f"training engine {ident.get('engine')} (now {engine_version()})"
+    if "task_content" not in ident:
+        return "made before task definitions were part of a run's identity"
+    try:
+        now = _task_content(ident["task"])
+    except UserError:
+        return f"task {ident['task']!r} no longer exists"
+    return None if ident["task_content"] == now else "the task's definition has changed since"
+
+
+def _task_content(name: str) -> str:
+    from ..tasks import get_task
+    from ..tasks.content import content_id
+
+    return content_id(get_task(name))
 
 
 def run_id(ident: dict) -> str:

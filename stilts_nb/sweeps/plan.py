@@ -54,6 +54,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
     """strict: refuse (one UserError) when any run's data is missing. Otherwise (dry runs) such
     runs get provisional identities and are flagged ``missing``."""
     from ..assets import data_dir as resolve_data_dir
+    from ..tasks import get_task
 
     source = model_source(sweep.model)
     data_dir = str(resolve_data_dir(sweep.run_setting("data_dir")).resolve())
@@ -61,7 +62,6 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
     runs, studies = {}, {}
 
     def make(task_name, role, hp, init: Run | None, intermediate):
-        from ..tasks import get_task
         from ..training.config import TrainConfig
         from ..training.hardware import resolve_precision  # auto -> what this machine runs fast
 
@@ -111,8 +111,8 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             init = None
             if iname != NONE:
                 if iname not in intermediates:
-                    intermediates[iname] = make(iname, "intermediate", sweep.intermediate_training,
-                                                None, None)
+                    intermediates[iname] = make(iname, "intermediate",
+                                                sweep.intermediate_grid(get_task(iname)), None, None)
                 init = intermediates[iname]
                 _member(init, study.name)
             for target in study.targets:

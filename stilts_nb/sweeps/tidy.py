@@ -6,8 +6,11 @@
 
 JSON columns come back as Python objects (per_epoch, loss_curve, transferred, new, versions),
 flags as booleans, times as timestamps, and ``sweeps`` lists the sweep/study names that asked
-for the run. The SQL is plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))``
-works as well.
+for the run. ``stale`` says why a stored run would not be reused today (an older training engine
+or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
+stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
+kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is
+plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works as well.
 """
 from __future__ import annotations
 
@@ -17,18 +20,20 @@ import re
 import pandas as pd
 
 from ..errors import UserError
+from .identity import stale_reason
 from .store import Store
 
 COLUMNS = ["id", "role", "intermediate", "task", "model", "lr", "batch_size", "warmup_ratio",
-           "seed", "epochs", "max_length", "train_limit", "eval_limit", "precision", "batching",
-           "status", "metric", "score", "degenerate", "diverged", "per_epoch", "loss_curve",
-           "transferred", "new", "train_seconds", "wall_seconds", "train_tokens", "device",
+           "seed", "epochs", "max_length", "train_limit", "eval_limit", "precision", "kernel",
+           "batching", "status", "stale", "metric", "score", "degenerate", "diverged", "per_epoch",
+           "loss_curve", "transferred", "new", "train_seconds", "wall_seconds", "train_tokens", "device",
            "versions", "git_commit", "checkpoint", "init_id", "train_fingerprint",
            "dev_fingerprint", "attempts", "error", "sweeps", "created_at", "started_at",
            "finished_at"]
 JSON_COLUMNS = ("per_epoch", "loss_curve", "transferred", "new", "versions")
 TABLE = ["id", "role", "intermediate", "task", "lr", "batch_size", "warmup_ratio", "seed",
-         "status", "metric", "score", "degenerate", "train_seconds"]
+         "status", "metric", "score", "degenerate", "train_seconds", "stale"]
+DERIVED = ("sweeps", "stale", "kernel")  # not columns of the runs table
 
 
 def results(store, where: str | list | None = None, full: bool = False, **equals) -> pd.DataFrame:
@@ -36,17 +41,20 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
     ("lr < 2e-5 and score > 0.6") or "key=value" terms. full=True adds identity, config and the
     training's whole metrics dict."""
     with Store(store, create=False) as s:
-        extra = ", r.identity, r.config, r.result" if full else ""
+        extra = ", r.config, r.result" if full else ""
+        # the kernel lives in the metrics JSON, so stores older than the field read it as empty
         df = pd.read_sql_query(
-            f"SELECT {', '.join('r.' + c for c in COLUMNS if c != 'sweeps')}{extra},"
+            f"SELECT {', '.join('r.' + c for c in COLUMNS if c not in DERIVED)}{extra}, r.identity,"
+            " json_extract(r.result, '$.kernel') AS kernel,"
             " group_concat(m.sweep || '/' || m.study, ';') AS sweeps"
             " FROM runs r LEFT JOIN run_sweeps m ON m.run_id = r.id GROUP BY r.id"
             " ORDER BY r.role DESC, r.task, r.intermediate, r.lr, r.batch_size, r.warmup_ratio, r.seed",
             s.db)
         # stored relative to the store's folder (so the folder can move); absolute for readers
         df["checkpoint"] = df["checkpoint"].map(lambda v: str(s.path.parent / v) if isinstance(v, str) else None)
-    for col in JSON_COLUMNS + (("identity", "config", "result") if full else ()):
+    for col in JSON_COLUMNS + ("identity",) + (("config", "result") if full else ()):
         df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else None)
+    df["stale"] = df["identity"].map(lambda i: stale_reason(i) or "" if i else "")
     df["sweeps"] = df["sweeps"].map(lambda v: sorted(set(v.split(";"))) if isinstance(v, str) else [])
     for col in ("degenerate", "diverged"):
         df[col] = df[col].map({1: True, 0: False}).astype("boolean")

@@ -19,6 +19,7 @@ from ..errors import UserError
 from .corpus import Pool, SentenceRule, corpus_label, sentence_pool
 from .examples import accept, label_for, length_rule_accuracy, place
 from .generate import Generator, Sampling, batch_seed, load_causal_lm, resolve_dtype
+from ..training.hardware import kernel_family
 from .store import FORMAT, BuildFiles, content_hash
 
 
@@ -204,7 +205,7 @@ def _meta(cfg, ident, pool: Pool, entries, files, gen: Generator) -> dict:
             "train": length_rule_accuracy(train, n_tokens),
         },
         "environment": {"torch": torch.__version__, "transformers": transformers.__version__,
-                        "threads": torch.get_num_threads()},
+                        "threads": torch.get_num_threads(), "kernel": kernel_family()},
     }
 
 

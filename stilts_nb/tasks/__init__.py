@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 
 from ..errors import UserError
-from .base import SPLITS, Split, Task, hub_split, inputs, load, majority_share
+from .base import SPLITS, Split, Task, floor_standard_error, hub_split, inputs, load, majority_share
+from .content import warm as warm_content_ids
 from .encode import tokenize
 from .transforms import derive, parse
 
@@ -29,6 +30,7 @@ def _registry() -> dict:
 
 
 TASKS = _registry()
+warm_content_ids(TASKS)  # the code as loaded now is what every run id names (tasks/content.py)
 
 
 def get_task(name: str) -> Task:
@@ -47,5 +49,5 @@ def majority_baseline(task: Task, data_dir=None, files=None) -> float:
     return majority_share(task, [ex["label"] for ex in dev])
 
 
-__all__ = ["SPLITS", "TASKS", "Split", "Task", "examples", "get_task", "hub_split", "load",
-           "majority_baseline", "tokenize"]
+__all__ = ["SPLITS", "TASKS", "Split", "Task", "examples", "floor_standard_error", "get_task",
+           "hub_split", "load", "majority_baseline", "tokenize"]

@@ -43,12 +43,17 @@ class Layout:
 
 @dataclass(frozen=True)
 class Hub:
-    """A Hugging Face hub copy: dataset id, config, split names, and a row -> raw example map."""
+    """A Hugging Face hub copy: dataset id, config, split names, a row -> raw example map, and
+    the commit it is pinned to. Hub repositories change in place (aps/super_glue became parquet
+    in 2025), so a pinned commit is what makes "the WiC dev set" the same rows for every user;
+    None reads the main branch of the day, and the commit `datasets` resolved is recorded in
+    the data's fingerprint either way (README, Data: which pins are verified)."""
 
     id: str
     config: str | None
     splits: dict                          # our split -> hub split
     convert: Callable[[dict, int], dict]  # (row, index) -> raw example
+    revision: str | None = None           # a commit sha of the dataset repository
 
 
 @dataclass(frozen=True)
@@ -177,12 +182,12 @@ def _read_hub(task: Task, split: str, folder: Path) -> Split:
 
     hub = task.hub
     try:
-        rows = datasets.load_dataset(hub.id, hub.config, split=hub.splits[split])
+        rows = datasets.load_dataset(hub.id, hub.config, split=hub.splits[split], revision=hub.revision)
     except Exception as err:  # noqa: BLE001 -- offline, gated, renamed: all mean "not reachable"
         files = "; ".join(f"{layout.name}: {', '.join(layout.files.values())}" for layout in task.layouts)
         raise UserError(
-            f"{task.name}: could not load {hub.id}{f' ({hub.config})' if hub.config else ''} "
-            "from the Hugging Face hub "
+            f"{task.name}: could not load {hub.id}{f' ({hub.config})' if hub.config else ''}"
+            f"{f' at commit {hub.revision}' if hub.revision else ''} from the Hugging Face hub "
             f"({type(err).__name__}: {str(err).splitlines()[0][:200]}). Offline, use local files "
             f"instead: put them under {folder}/ ({files}) or point STILTS_DATA_DIR at their parent."
         ) from None
@@ -193,8 +198,21 @@ def hub_split(task: Task, split: str, rows) -> Split:
     """Convert a loaded hub dataset (or any datasets.Dataset with the hub's columns)."""
     hub = task.hub
     examples = [hub.convert(row, i) for i, row in enumerate(rows)]
-    source = f"hub:{hub.id}/{hub.config}:{hub.splits[split]}"
-    return Split(task, split, examples, source, f"hub:{getattr(rows, '_fingerprint', source)}")
+    revision = resolved_revision(rows) or hub.revision or "unresolved"
+    source = f"hub:{hub.id}@{revision}/{hub.config}:{hub.splits[split]}"
+    return Split(task, split, examples, source,
+                 f"hub:{hub.id}@{revision}:{getattr(rows, '_fingerprint', source)}")
+
+
+def resolved_revision(rows) -> str | None:
+    """The commit `datasets` actually read, so a run says what it trained on even where no pin
+    was asked for: a hub dataset's cache folder is named after it
+    (.../aps___super_glue/wic/0.0.0/<commit>/...)."""
+    for entry in getattr(rows, "cache_files", None) or []:
+        for part in Path(entry.get("filename", "")).parts:
+            if len(part) == 40 and all(c in "0123456789abcdef" for c in part):
+                return part
+    return None
 
 
 def inputs(task: Task, example: dict, sep: str) -> dict:
@@ -208,7 +226,23 @@ def inputs(task: Task, example: dict, sep: str) -> dict:
 
 
 def majority_share(task: Task, labels: list) -> float:
-    """Majority-class share for accuracy tasks; chance for multiple choice and MCC."""
-    if task.kind == "multiple_choice" or task.metric == "mcc" or not labels:
+    """The floor a run must beat: the share of the most common answer among the examples scored,
+    for classification and multiple choice alike (on WinoGrande dev option 2 is right 50.4% of
+    the time, on SocialIQA dev answer C 33.6%: a run that always picks it scores that, not
+    chance); 0 for MCC, where any constant prediction scores 0."""
+    if task.metric == "mcc":
+        return 0.0
+    if not labels:
         return task.chance
     return max(labels.count(c) for c in set(labels)) / len(labels)
+
+
+def floor_standard_error(task: Task, floor: float, n: int) -> float:
+    """The sampling error of a score at the floor on n dev examples: the binomial standard error
+    sqrt(p(1-p)/n) of an accuracy p, and 1/sqrt(n) for MCC (its spread around 0 under no
+    association). A score within a standard error or two of the floor cannot be told from it."""
+    if n <= 0:
+        return 0.0
+    if task.metric == "mcc":
+        return 1.0 / n ** 0.5
+    return (floor * (1.0 - floor) / n) ** 0.5

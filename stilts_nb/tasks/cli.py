@@ -6,6 +6,7 @@ import json
 from ..assets import data_dir as resolve_data_dir
 from ..errors import MissingData, UserError
 from . import TASKS, SPLITS, examples, get_task, load
+from .content import content_id
 
 # The paper's named variants, listed beside the registered tasks.
 VARIANTS = ("hellaswag-p", "hellaswag-sh", "synthesis-p", "synthesis-sh")
@@ -48,6 +49,8 @@ def rows(data_dir=None) -> list:
             "task": task.name, "kind": task.kind, "metric": task.metric,
             "choices": task.num_choices or None, "labels": list(task.labels) or None,
             "hub": f"{task.hub.id}" + (f"/{task.hub.config}" if task.hub and task.hub.config else "") if task.hub else None,
+            "hub_revision": task.hub.revision if task.hub else None,
+            "content": content_id(task),  # in every run's identity (docs/sweeps.md)
             "local": f"{task.folder}/ ({', '.join(layout.name for layout in task.layouts)})",
             "train": sizes["train"], "dev": sizes["dev"],
             "max_length": task.max_length, "epochs": task.epochs,

@@ -19,7 +19,8 @@ TASK = Task(
     folder="CoLA", labels=LABELS,
     layouts=(Layout("glue-tsv", {"train": "train.tsv", "dev": "dev.tsv"}, read_glue, ".tsv"),),
     hub=Hub("nyu-mll/glue", "cola", {"train": "train", "dev": "validation"},
-            lambda row, i: {"id": str(row["idx"]), "sentence": row["sentence"], "label": int(row["label"])}),
+            lambda row, i: {"id": str(row["idx"]), "sentence": row["sentence"], "label": int(row["label"])},
+            revision=None),  # unpinned: no public commit found; the one read is recorded
     format=lambda ex, sep: (ex["sentence"], None),
     intermediate=INTERMEDIATE,
     description="linguistic acceptability, 1 sentence (linguistics publications)",

@@ -1,7 +1,8 @@
 """Tokenize a task split once: unpadded (padding happens per batch), truncated, cached.
 
-The cache key holds everything that changes the token ids: the task variant, split, the data's
-content fingerprint, the tokenizer and max length. Hits come from memory within a process and
+The cache key holds everything that changes the token ids: the task variant and its content
+identity (format, reader, transforms: tasks/content.py), split, the data's content fingerprint,
+the tokenizer and max length. Hits come from memory within a process and
 from disk (``$STILTS_CACHE/tokenized``) across processes.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import NamedTuple
 
 from ..assets import cache_dir
 from .base import Task, inputs, load
+from .content import content_id
 
 _MEMORY: dict = {}
 
@@ -59,7 +61,7 @@ def tokenize_split(task: Task, split: str, tokenizer, max_length: int | None = N
 
 
 def _key(task, split, tokenizer, max_length, fingerprint) -> str:
-    ident = [task.name, split, fingerprint, type(tokenizer).__name__, tokenizer.name_or_path,
+    ident = [task.name, content_id(task), split, fingerprint, type(tokenizer).__name__, tokenizer.name_or_path,
              len(tokenizer), tokenizer.sep_token, max_length]
     return hashlib.sha256(json.dumps(ident, default=str).encode()).hexdigest()[:24]
 

@@ -1,4 +1,8 @@
-"""RTE (Dagan et al.): 2-way entailment. SuperGLUE jsonl or GLUE tsv; hub copy from GLUE."""
+"""RTE (Dagan et al.): 2-way entailment. GLUE tsv or SuperGLUE jsonl; hub copy from GLUE.
+
+The authors read GLUE's tsv (train_rte.sh: glue_data/RTE), so when a folder holds both layouts
+the tsv is read: the SuperGLUE jsonl has the same examples, but 70 of them differ in quoting.
+"""
 from . import readers as r
 from .base import Hub, Layout, Task
 
@@ -22,11 +26,12 @@ def read_glue(path):
 TASK = Task(
     name="rte", kind="classification", metric="accuracy", max_length=100, epochs=5,
     folder="RTE", labels=LABELS,
-    layouts=(Layout("superglue-jsonl", {"train": "train.jsonl", "dev": "val.jsonl"}, read_superglue, ".jsonl"),
-             Layout("glue-tsv", {"train": "train.tsv", "dev": "dev.tsv"}, read_glue, ".tsv")),
+    layouts=(Layout("glue-tsv", {"train": "train.tsv", "dev": "dev.tsv"}, read_glue, ".tsv"),
+             Layout("superglue-jsonl", {"train": "train.jsonl", "dev": "val.jsonl"}, read_superglue, ".jsonl")),
     hub=Hub("nyu-mll/glue", "rte", {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(row["idx"]), "premise": row["sentence1"],
-                            "hypothesis": row["sentence2"], "label": int(row["label"])}),
+                            "hypothesis": row["sentence2"], "label": int(row["label"])},
+            revision=None),  # unpinned: no public commit found; the one read is recorded
     format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),
     description="natural language inference, 2 sentences (Wikipedia, news)",
 )

@@ -8,10 +8,12 @@ from .base import Hub, Layout, Task
 
 
 def read(path):
-    examples = [{"id": f"{path.stem}-{n}", "context": r.need(obj, "context", path, n),
+    # ids are row positions from 0, as the hub copy's, so a local and a hub run of one split
+    # name their examples alike (the -sh shuffle is seeded by id)
+    examples = [{"id": str(i), "context": r.need(obj, "context", path, n),
                  "question": r.need(obj, "question", path, n),
                  "endings": [r.need(obj, key, path, n) for key in ("answerA", "answerB", "answerC")]}
-                for n, obj in r.jsonl(path)]
+                for i, (n, obj) in enumerate(r.jsonl(path))]
     labels = path.with_name(path.stem + "-labels.lst")
     return r.with_labels(path, examples, labels, {"1": 0, "2": 1, "3": 2}), [path, labels]
 
@@ -25,7 +27,8 @@ TASK = Task(
     hub=Hub("lighteval/siqa", None, {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(i), "context": row["context"], "question": row["question"],
                             "endings": [row["answerA"], row["answerB"], row["answerC"]],
-                            "label": int(row["label"]) - 1}),
+                            "label": int(row["label"]) - 1},
+            revision=None),  # unpinned: no public commit found; the one read is recorded
     format=lambda ex, ending, sep: (ex["context"] + sep + ex["question"], ending),
     description="commonsense QA, multiple choice (crowdsourcing)",
 )

@@ -31,7 +31,9 @@ TASK = Task(
              Layout("superglue-jsonl", {"train": "train.jsonl", "dev": "val.jsonl"}, read_superglue, ".jsonl")),
     hub=Hub("aps/super_glue", "wic", {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(row["idx"]), "word": row["word"], "sentence1": row["sentence1"],
-                            "sentence2": row["sentence2"], "label": int(row["label"])}),
+                            "sentence2": row["sentence2"], "label": int(row["label"])},
+            # a parquet-era commit that public code pins (for MultiRC); WiC's files there unverified
+            revision="3de24cf8022e94f4ee4b9d55a6f539891524d646"),
     format=lambda ex, sep: (ex["word"] + sep + ex["sentence1"], ex["sentence2"]),
     description="word sense disambiguation, 1 word + 2 sentences (WordNet, VerbNet, Wiktionary)",
 )

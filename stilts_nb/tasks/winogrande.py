@@ -49,6 +49,8 @@ TASKS = [
             hub=Hub("allenai/winogrande", f"winogrande_{size}", {"train": "train", "dev": "validation"},
                     lambda row, i: {"id": str(i), "sentence": row["sentence"],
                                     "endings": [row["option1"], row["option2"]],
-                                    "label": ANSWERS[row["answer"]]}))
+                                    "label": ANSWERS[row["answer"]]},
+                    # a commit two public projects pin, one reading winogrande_xl's parquet at it
+                    revision="01e74176c63542e6b0bcb004dcdea22d94fb67b5"))
     for size, epochs in EPOCHS.items()
 ]

@@ -6,8 +6,10 @@
 # Bump when a change here changes the numbers a TrainConfig produces (sweep stores hash it into
 # every run's identity, so old results are not reused for a changed engine). The one place it is
 # spelled. History: 2 = fused AdamW; warmup int(ratio x total) as the authors; a diverged run
-# scored as its broken model's constant prediction; head_reason recorded.
-ENGINE_VERSION = "2"
+# scored as its broken model's constant prediction; head_reason recorded. 3 = the degenerate
+# floor of multiple choice is its most common answer's share, not chance (runs stored under 2
+# are shown as stale: `stilts-nb status`).
+ENGINE_VERSION = "3"
 
 from .config import EvalConfig, TrainConfig
 from .loop import train

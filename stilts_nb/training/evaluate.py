@@ -44,8 +44,8 @@ def constant_prediction_score(metric: str, labels) -> float:
 
 
 def baseline(task, labels) -> float:
-    """What a run must beat not to be degenerate: the majority-class share of the evaluated dev
-    labels for accuracy classification, chance for multiple choice, 0 for MCC."""
+    """What a run must beat not to be degenerate: the most common answer's share of the
+    evaluated dev labels (classification and multiple choice), 0 for MCC."""
     from ..tasks import majority_share
 
     return majority_share(task, list(labels))

@@ -27,6 +27,7 @@ class Capabilities:
     cuda_name: str = ""
     cuda_bf16: bool = False
     cuda_tf32: bool = False          # Ampere or newer (compute capability 8.0+)
+    cuda_capability: str = ""        # e.g. "80" for an A100, "90" for an H100
     cpu_flags: frozenset = frozenset()
 
     @property
@@ -37,9 +38,10 @@ class Capabilities:
 def probe() -> Capabilities:
     """This machine's capabilities (cheap: no kernel is launched)."""
     if torch.cuda.is_available():
-        major, _ = torch.cuda.get_device_capability()
+        major, minor = torch.cuda.get_device_capability()
         return Capabilities(cuda=True, cuda_name=torch.cuda.get_device_name(),
-                            cuda_bf16=torch.cuda.is_bf16_supported(), cuda_tf32=major >= 8)
+                            cuda_bf16=torch.cuda.is_bf16_supported(), cuda_tf32=major >= 8,
+                            cuda_capability=f"{major}{minor}")
     return Capabilities(cpu_flags=cpu_flags())
 
 
@@ -57,6 +59,23 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset:
         return frozenset()
 
 
+def kernel_family(caps: Capabilities | None = None) -> str:
+    """The family of matrix kernels a run computes with, recorded beside its precision: results
+    in fp32 on CPU agree bit for bit across these, bf16 results only within a tolerance (the
+    kernels round and accumulate differently; docs/training.md, "Which numbers repeat").
+    "cuda <name> sm_<major><minor>" on a GPU; on a CPU the best bf16-capable instruction set
+    present: "AMX", "AVX512-BF16", else "AVX512" or "AVX2" (bf16 emulated), else "other"."""
+    caps = caps or probe()
+    if caps.cuda:
+        return f"cuda {caps.cuda_name} sm_{caps.cuda_capability}"
+    flags = caps.cpu_flags
+    for flag, family in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX512-BF16"), ("avx512f", "AVX512"),
+                         ("avx2", "AVX2"), ("asimd", "NEON")):
+        if flag in flags:
+            return family
+    return "other"
+
+
 def resolve_precision(requested: str, caps: Capabilities | None = None) -> str:
     """``auto`` -> "bf16" or "fp32" for this hardware; any other value is returned as is."""
     if requested != "auto":
@@ -71,7 +90,9 @@ def apply_tf32(enabled: bool, caps: Capabilities | None = None) -> bool:
     """Let fp32 matmuls and convolutions use TF32 tensor cores (10-bit mantissa products, fp32
     accumulation) when asked and the GPU has them; returns whether TF32 is in effect.
 
-    Off by default: the authors' fp32 runs predate TF32, and it changes the numbers."""
+    Off by default, on in the paper profile: the authors used torch 1.7.1 on an RTX 3090, and
+    from torch 1.7 to 1.11 fp32 matrix products ran in TF32 by default on Ampere GPUs, so
+    their "fp32" runs were TF32 runs. It changes the numbers, so it is part of a run's identity."""
     caps = caps or probe()
     active = bool(enabled and caps.cuda and caps.cuda_tf32)
     if caps.cuda:

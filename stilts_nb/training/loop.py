@@ -79,7 +79,8 @@ def train(config) -> dict:
                                                   / config.max_device_batch),
             "train_examples": len(train_ex), "eval_examples": len(dev_ex),
             "data_fingerprint": {"train": train_ex.fingerprint, "dev": dev_ex.fingerprint},
-            "precision": config.precision, "tf32": tf32, "batching": config.batching,
+            "precision": config.precision, "kernel": hardware.kernel_family(), "tf32": tf32,
+            "batching": config.batching,
             "max_device_batch_requested": requested_micro, **transfer,
             "config": config.to_dict(), **environment(accelerator),
         })

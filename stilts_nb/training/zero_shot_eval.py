@@ -50,6 +50,7 @@ def zero_shot(config) -> dict:
         "eval_examples": len(dev), "transferred": record["transferred"], "new": record["new"],
         "head_transferred": record["head_transferred"],
         "head_reason": record["head_reason"], "precision": config.precision,
+        "kernel": hardware.kernel_family(),
         "config": config.to_dict(), **environment(accelerator),
     }
     if config.out and accelerator.is_main_process:
