@@ -29,7 +29,7 @@ def wobble(n, size, seed=0):
 
 
 def judge_one(table, floor=0.5, dev=600, margin=1.0, metric="accuracy"):
-    (v,) = verdicts.judge(table, {"wic": floor}, {"wic": dev}, margin, {"wic": metric})
+    (v,) = verdicts.judge(table, margin, {"wic": floor}, {"wic": dev}, {"wic": metric})
     return v
 
 
@@ -80,7 +80,7 @@ def test_holm_adjusts_across_the_comparisons_judged_together():
     other = runs(0.66 + wobble(8, 0.01), 0.01 + wobble(8, 0.012, 5), inter="cola")
     both = pd.concat([one, other[other.intermediate == "cola"]])
     alone = judge_one(one)
-    together = verdicts.judge(both, {"wic": 0.5}, {"wic": 600}, 1.0)
+    together = verdicts.judge(both, 1.0, {"wic": 0.5}, {"wic": 600})
     assert together[0].p == pytest.approx(min(1.0, 2 * alone.p))
 
 
@@ -98,7 +98,7 @@ def test_the_headline_is_not_learned_first_then_significance_then_size():
     learned = runs(0.66 + wobble(12, 0.01), 0.03 + wobble(12, 0.005, 1))
     big_noise = runs(0.66 + wobble(12, 0.01), 0.06 + wobble(12, 0.2, 6), inter="cola")
     rows = pd.concat([learned, big_noise[big_noise.intermediate == "cola"]])
-    found = verdicts.judge(rows, {"wic": 0.5}, {"wic": 600}, 1.0)
+    found = verdicts.judge(rows, 1.0, {"wic": 0.5}, {"wic": 600})
     kinds = {v.intermediate: v.kind for v in found}
     assert kinds == {"synthesis": "helps", "cola": "inconclusive"}
     # cola's |Δ| is larger, but a significant effect outranks a larger noisy one
@@ -106,7 +106,7 @@ def test_the_headline_is_not_learned_first_then_significance_then_size():
     assert verdicts.headline(found).intermediate == "synthesis"
     # and a target that was not learned outranks both
     flat = runs(0.51 + wobble(12, 0.002), 0.001 + wobble(12, 0.002, 2), target="rte")
-    rte = verdicts.judge(flat, {"rte": 0.51}, {"rte": 277}, 1.0)
+    rte = verdicts.judge(flat.assign(floor=0.51, dev_examples=277), 1.0)  # as the runs recorded them
     assert verdicts.headline(found + rte).kind == "not learned"
 
 

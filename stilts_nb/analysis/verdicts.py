@@ -147,12 +147,16 @@ class Verdict:
         return text
 
 
-def judge(runs: pd.DataFrame, floors: dict, dev_examples: dict, margin: float,
+def judge(runs: pd.DataFrame, margin: float, floors: dict | None = None, dev_examples: dict | None = None,
           metrics: dict | None = None, baseline: str = "none", alpha: float = ALPHA) -> list[Verdict]:
     """A verdict per (target, intermediate) of a tidy run table (scores 0-1 or MCC), Holm across
-    all of them. `floors`: target -> floor score (0-1); `dev_examples`: target -> dev size;
-    `metrics`: target -> "accuracy" (default) or "mcc"; `margin`: equivalence margin in points."""
-    metrics = metrics or {}
+    all of them. `margin`: the equivalence margin in points. `floors` (target -> floor score,
+    0-1), `dev_examples` (target -> dev size) and `metrics` (target -> "accuracy" or "mcc")
+    default to what the runs themselves recorded: the columns ``floor``, ``dev_examples`` and
+    ``metric`` (planning.sweep_runs adds the first two from each run's result)."""
+    floors = floors or _recorded(runs, "floor")
+    dev_examples = dev_examples or _recorded(runs, "dev_examples")
+    metrics = metrics or (_recorded(runs, "metric") if "metric" in runs else {})
     found = []
     for target, per_target in runs.groupby("target", sort=False):
         none = per_target[per_target["intermediate"] == baseline]
@@ -203,6 +207,13 @@ def _one(target, inter, none, group, diff, p_holm, floor, examples, metric, marg
     return Verdict(target, inter, kind, pairs, mean, low, high, interval, p, margin, detectable, dev_error,
                    100 * base_mean, 100 * floor, collapsed, collapsed_none, runs, runs_none,
                    collapse_test(collapsed, runs, collapsed_none, runs_none), _where(group))
+
+
+def _recorded(runs: pd.DataFrame, column: str) -> dict:
+    """Target -> the value its None runs recorded (the same for every run of a target)."""
+    if column not in runs:
+        raise ValueError(f"run table lacks the column {column!r}: pass it explicitly")
+    return runs.groupby("target", sort=False)[column].first().to_dict()
 
 
 def _collapsed(runs: pd.DataFrame) -> int:
