@@ -5,7 +5,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from stilts_nb.analysis import paired_tests
+from stilts_nb.analysis import verdicts
 from stilts_nb.notebooks import findings, tables
 
 
@@ -25,24 +25,39 @@ def text(md) -> str:
     return md.data
 
 
-def test_a_clear_gain_is_called_beyond_the_noise_with_the_tables_numbers():
-    runs = grid_runs(0.05, 12)
-    t = paired_tests(runs).iloc[0]
+def recorded(runs, floor=0.5, dev=600):
+    """The run table as planning.sweep_runs returns it: each run's floor and dev size recorded."""
+    return runs.assign(floor=floor, dev_examples=dev)
+
+
+def test_a_clear_gain_helps_with_the_verdicts_numbers_and_a_headline():
+    runs = recorded(grid_runs(0.05, 12), dev=5000)  # a dev set large enough for 5 points to carry over
+    (v,) = verdicts.judge(runs, 2.0)
     out = text(findings.versus_none(runs, "quoted claim"))
     assert out.startswith(findings.HEAD) and "*The paper (quoted):* quoted claim" in out
-    assert f"Δ mean {t.mean_diff:+.1f} points (95% CI {t.ci_low:+.1f} to {t.ci_high:+.1f})" in out
-    assert "over 12 configurations: Synthesis is better than None beyond the noise" in out
-    assert round(t.mean_diff, 1) == 5.0
+    assert f"**Headline** ({findings.RULE}): Synthesis vs None on RTE: Δ mean +5.0 points" in out
+    assert f"95% t-interval {v.row()['low']:+.1f} to {v.row()['high']:+.1f}, 12 paired configurations" in out
+    assert out.rstrip().split("*The paper")[0].rstrip().endswith(": helps.")
+    # the same runs on a 600-example dev set: significant over configurations, but within what
+    # dev-set sampling alone could produce, and the sentence says so
+    small = text(findings.versus_none(recorded(grid_runs(0.05, 12), dev=600)))
+    assert ": helps, on this dev set only: it is smaller than the dev-set sampling error" in small
 
 
-def test_no_shift_is_inside_the_noise():
-    out = text(findings.versus_none(grid_runs(0.0, 12, noise=0.02)))
-    assert "inside the noise: no difference at this scale" in out
+def test_no_shift_is_no_difference_within_the_margin():
+    out = text(findings.versus_none(recorded(grid_runs(0.0, 12, noise=0.002)), margin=2.0))
+    assert "no difference larger than ±2.0" in out
 
 
-def test_too_few_configurations_cannot_answer():
-    out = text(findings.versus_none(grid_runs(0.05, 4)))
-    assert "over 4 configurations: too few configurations" in out and "cannot answer" in out
+def test_too_few_configurations_show_a_range_not_an_interval():
+    out = text(findings.versus_none(recorded(grid_runs(0.05, 4))))
+    assert "(range +4.0 to +6.0, 4 paired configurations): inconclusive (4 pairs: a range, no test)" in out
+    assert "CI" not in out
+
+
+def test_a_target_at_its_floor_is_not_learned_whatever_the_difference():
+    out = text(findings.versus_none(recorded(grid_runs(0.05, 12), floor=0.64)))
+    assert ": not learned — None's mean" in out and "helps" not in out
 
 
 def test_zero_shot_noise_uses_the_number_of_examples():

@@ -4,6 +4,9 @@ Every function takes the tidy run table (one row per run) with at least the colu
 ``target``, ``intermediate``, ``score`` and, for paired statistics, the grid columns ``lr``,
 ``batch_size``, ``warmup_ratio``, ``seed``; ``run_id`` is carried through so every number can be
 traced back to store rows.
+
+``analysis.verdicts`` turns the paired comparisons into the one-word verdicts a report leads with
+(helps, hurts, no difference larger than ±m, inconclusive, not learned), with power sizing.
 """
 from .stability import bootstrap_ci, expected_max, near_floor_rate, paired_tests, sensitivity
 from .summary import GRID, deltas, summarize

@@ -11,7 +11,6 @@ import math
 
 import pandas as pd
 
-WILCOXON_MIN_PAIRS = 6  # with fewer pairs the two-sided signed-rank p cannot go below 0.05
 HEAD = "**Finding (computed from the tables above).**"
 
 
@@ -38,35 +37,30 @@ def title(name: str) -> str:
         return name
 
 
-def verdict(pairs: int, p: float, low: float, high: float, name: str = "it") -> str:
-    if pairs < WILCOXON_MIN_PAIRS:
-        return (f"too few configurations for a paired test to reach p < 0.05 (it needs "
-                f"{WILCOXON_MIN_PAIRS}): this run cannot answer the question")
-    if p < 0.05 and (low > 0 or high < 0):
-        return f"{name} is {'better' if low > 0 else 'worse'} than None beyond the noise"
-    return "inside the noise: no difference at this scale"
-
-
 def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | None = None,
-                adjusted: bool = False):
-    """One sentence per intermediate-target pair: Δ mean (bootstrap CI over the paired
-    configurations), Δ best, the paired Wilcoxon p (Holm-adjusted if `adjusted`), a verdict."""
-    from ..analysis import deltas, paired_tests
+                margin: float = 2.0):
+    """Each intermediate against None on each target, as a rule-computed verdict
+    (analysis.verdicts: helps, hurts, no difference larger than ±`margin` points, inconclusive with
+    the effect it could have detected, or not learned), Holm-adjusted across the comparisons
+    shown together. The first line is the headline: the verdict that matters most by the stated
+    rule (not learned, then significant effects, then the largest |Δ mean|), never simply the
+    first row. The floors and dev sizes are those each run recorded (planning.sweep_runs)."""
+    from ..analysis import verdicts
 
-    tests = paired_tests(runs)
-    if tests.empty:
+    found = verdicts.judge(runs, margin)
+    if not found:
         return _markdown(["no intermediate has runs paired with None here: nothing to compare."], quoted)
-    best = deltas(runs).set_index(["target", "intermediate"])["delta_best"]
-    lines = []
-    for row in tests.itertuples():
-        p = row.p_holm if adjusted else row.p
-        label = lambda name: f"{title(name)} ({sizes[name]:,} examples)" if sizes and name in sizes else title(name)  # noqa: E731
-        lines.append(
-            f"{label(row.intermediate)} vs None on {label(row.target)}: Δ mean {row.mean_diff:+.1f} points "
-            f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}), Δ best {best[(row.target, row.intermediate)]:+.1f}, "
-            f"paired Wilcoxon p{' (Holm)' if adjusted else ''} = {p:.2g} over {row.pairs} configurations: "
-            f"{verdict(row.pairs, p, row.ci_low, row.ci_high, title(row.intermediate))}.")
+
+    def name(task):
+        return f"{title(task)} ({sizes[task]:,} examples)" if sizes and task in sizes else title(task)
+
+    top = verdicts.headline(found)
+    lines = [f"**Headline** ({RULE}): {top.sentence(name)}"]
+    lines += [v.sentence(name) for v in found if v is not top]
     return _markdown(lines, quoted)
+
+
+RULE = "a target not learned first, then significant effects, then the largest |Δ mean|"
 
 
 def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None, margin_se: float | None = None):

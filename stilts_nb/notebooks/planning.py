@@ -65,8 +65,12 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     Path(store).parent.mkdir(parents=True, exist_ok=True)
     run_sweep(sweep, store, executor=executor, progress=False, plan=plan, log=_quiet)
     wanted = [r.id for r in plan.runs if r.role == "target"]
-    runs = results(store)
+    runs = results(store, full=True)
     runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
+    # what each run was scored against: its dev subset's floor and size (the verdicts' noise)
+    runs = runs.assign(floor=runs["result"].map(lambda r: r.get("baseline")),
+                       dev_examples=runs["result"].map(lambda r: r.get("eval_examples")))
+    runs = runs.drop(columns=["identity", "config", "result"])
     if len(runs):  # precision auto resolves per machine: the report says what it ran in
         print(run_precision_line(runs))
     return Study(runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan)
