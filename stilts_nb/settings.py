@@ -73,6 +73,17 @@ SETTINGS = {
     # off: absent from the identity, so runs stored before this setting keep their ids
     "tf32": Setting("bool", False, "fp32 matmuls on TF32 tensor cores (GPUs that have them)",
                     sweep="sweep"),
+    # how the same mathematics is computed: resolved per device and precision (training/
+    # hardware.py) before a run starts and recorded with it; not in the identity, because the
+    # kernels differ by float rounding only (measured: docs/performance.md)
+    "attention": Setting(("auto", "sdpa", "eager"), "auto",
+                         "attention kernel: sdpa (fused), eager (plain matmuls), or auto: the "
+                         "one measured faster for this device and precision", identity=False,
+                         sweep="sweep"),
+    "compile": Setting(("auto", "on", "off"), "auto",
+                       "torch.compile the training step, once per process (a sweep's later runs "
+                       "reuse it); auto: only where measured to pay", identity=False,
+                       sweep="sweep"),
     "batching": Setting(("random", "length"), "random",
                         "random: the authors' sampler; length: seeded length-grouped batches",
                         sweep="sweep"),
