@@ -234,8 +234,12 @@ def main(argv=None) -> int:
     p.add_argument("--zeros", action="store_true", help="profile: zero_grad to zeros, not None")
     p.add_argument("--train-examples", type=int, default=512, help="agreement: WiC examples")
     p.add_argument("--eval-examples", type=int, default=638, help="agreement: WiC dev examples")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's); 1 steadies "
+                   "timings when other work shares the cores")
     p.add_argument("--json", help="write the numbers here")
     args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     args.lengths = [int(x) for x in args.lengths.split(",")]
     print(f"{args.part}: {args.precision}, {torch.get_num_threads()} threads, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)

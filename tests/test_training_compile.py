@@ -8,9 +8,10 @@ from stilts_nb.training import TrainConfig, train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 # Measured on the run below (tiny BERT, WiC, 2 epochs, dropout on): compiled vs eager per-update
-# losses differ by at most ~1e-6 (fused kernels round differently); 1e-4 leaves room for other
-# CPUs' vector widths while a different dropout stream (differences ~1e-2) would still fail.
-LOSS_TOLERANCE = 1e-4
+# losses differ by at most 6e-8 and gradient norms by 2e-7 relative (fused kernels round
+# differently). 1e-5 leaves room for other CPUs' vector widths, while a different dropout stream
+# (what compiling without fallback_random gives) moves losses by ~1e-2 and fails.
+LOSS_TOLERANCE = 1e-5
 
 
 def test_a_second_run_reuses_the_compiled_graph_and_both_match_eager(shared_data):
@@ -34,7 +35,7 @@ def test_a_second_run_reuses_the_compiled_graph_and_both_match_eager(shared_data
     assert len(lengths) == eager["optimizer_steps"] == first["optimizer_steps"] == 8
     for ours, theirs in zip(first["steps"], eager["steps"]):
         assert ours["loss"] == pytest.approx(theirs["loss"], abs=LOSS_TOLERANCE)
-        assert ours["grad_norm"] == pytest.approx(theirs["grad_norm"], rel=1e-3)
+        assert ours["grad_norm"] == pytest.approx(theirs["grad_norm"], rel=1e-4)
     assert first["score"] == eager["score"]
     # and the seed still matters under compile (the second run is not the first replayed)
     assert [s["loss"] for s in second["steps"]] != [s["loss"] for s in first["steps"]]
