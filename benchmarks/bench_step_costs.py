@@ -59,7 +59,7 @@ def batch(length: int, n: int = BATCH) -> dict:
 def step(model, opt, inputs, precision: str, set_to_none: bool = True, forward=None) -> float:
     start = time.perf_counter()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-        loss = (forward or model)(**inputs).loss
+        loss = (model if forward is None else forward)(**inputs).loss
     loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=set_to_none)
@@ -207,7 +207,7 @@ def agreement(args) -> dict:
     out = {}
     for dropout in (None, 0.0):
         runs = {impl: train(TrainConfig(
-            task="wic", model=MODEL, lr=5e-5, batch_size=16, warmup_ratio=0.1, seed=42, epochs=1,
+            task="wic", model=MODEL, lr=args.lr, batch_size=16, warmup_ratio=0.1, seed=42, epochs=1,
             train_limit=args.train_examples, eval_limit=args.eval_examples, batching="length",
             precision=args.precision, attention=impl, dropout=dropout, progress=False, log_every=1))
             for impl in ("sdpa", "eager")}
@@ -232,7 +232,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--top", type=int, default=12, help="profile: operators shown")
     p.add_argument("--zeros", action="store_true", help="profile: zero_grad to zeros, not None")
-    p.add_argument("--train-examples", type=int, default=512, help="agreement: WiC examples")
+    p.add_argument("--train-examples", type=int, default=1024, help="agreement: WiC examples")
+    p.add_argument("--lr", type=float, default=1e-4, help="agreement: learning rate (the demo's)")
     p.add_argument("--eval-examples", type=int, default=638, help="agreement: WiC dev examples")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's); 1 steadies "
                    "timings when other work shares the cores")

@@ -151,6 +151,8 @@ def test_auto_attention_follows_device_and_precision(caps, precision, expected):
 def test_auto_compile_stays_off_where_it_was_not_measured_to_pay(caps):
     assert hardware.resolve_compile("auto", caps) == "off"
     assert hardware.resolve_compile("on", caps) == "on" and hardware.resolve_compile("off", caps) == "off"
+    # a sweep file's unquoted `compile: on` reaches us as YAML 1.1's true
+    assert hardware.resolve_compile(True, caps) == "on" and hardware.resolve_compile(False, caps) == "off"
 
 
 def test_run_records_the_resolved_attention_and_compile(shared_data, monkeypatch, one_torch_thread):
@@ -186,3 +188,4 @@ def test_attention_and_compile_keep_stored_run_ids(shared_data):
             "targets": ["rte"], "data_dir": str(shared_data), **kw,
             "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}})).runs]
     assert ids() == ids(attention="eager", compile="on") == ids(attention="sdpa", compile="off")
+    assert ids() == ids(compile=True)  # `compile: on` in a YAML file

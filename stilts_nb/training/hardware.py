@@ -102,7 +102,9 @@ def resolve_attention(requested: str, precision: str, caps: Capabilities | None 
 
 
 def resolve_compile(requested: str, caps: Capabilities | None = None) -> str:
-    """``auto`` -> "on" or "off" for this device."""
+    """``auto`` -> "on" or "off" for this device (true/false, as YAML reads on/off, too)."""
+    if isinstance(requested, bool):
+        return "on" if requested else "off"
     if requested != "auto":
         return requested
     caps = caps or probe()
