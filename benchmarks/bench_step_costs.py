@@ -47,6 +47,9 @@ def load(attention: str = "sdpa"):
     model = AutoModelForSequenceClassification.from_pretrained(
         resolve_model(MODEL).path, num_labels=2, attn_implementation=attention)
     model.train()
+    # BERT's forward sets problem_type on its first call with labels: fixed here, so a compiled
+    # model is not recompiled for that config change (the training loop passes no labels)
+    model.config.problem_type = "single_label_classification"
     return model, torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
 
 
