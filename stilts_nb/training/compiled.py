@@ -3,12 +3,12 @@
 Why once: with dynamo inlining nn.Modules (torch's default since 2.5), a model's parameters are
 graph *inputs*, not constants, so a second model of the same architecture (the next run of a
 sweep, a new seed, a new head) passes the same guards and reuses the compiled code. Three
-choices keep it that way:
+choices around that:
 - ``dynamic=True`` without duck sizing: the sequence length and batch size are symbols from the
   first compile, so a run's many padded lengths and its short last batch reuse one graph (with
   automatic dynamic shapes the first two lengths and the first short batch would each cost a
-  compilation, minutes on a laptop CPU; with duck sizing a length that happened to equal the
-  batch or the head size at the first call did). Padding to a multiple of 8 bounds the shapes.
+  compilation, minutes on a laptop CPU; with duck sizing, so would a length that happened to
+  equal the batch size at the first call). Padding to a multiple of 8 bounds the shapes.
 - ``fallback_random``: dropout draws from torch's own generator as in eager mode, so the seed
   fixes the same dropout stream compiled or not, and a compiled run repeats its eager twin up to
   float rounding (measured in tests/test_training_compile.py), instead of a different stream.
@@ -50,8 +50,8 @@ def compile_for_training(model):
 
     use_persistent_cache()
     inductor_config.fallback_random = True
-    # duck sizing assumes two dimensions equal at the first call stay equal (a length of 32 and
-    # MiniLM's head size 32; a length of 16 and a batch of 16) and recompiles when they part
+    # duck sizing assumes two dimensions equal at the first call stay equal (a length of 16 and a
+    # batch of 16: measured) and recompiles when they part
     shape_config.use_duck_shape = False
     return torch.compile(model, dynamic=True)
 

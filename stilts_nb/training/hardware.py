@@ -90,6 +90,8 @@ def apply_tf32(enabled: bool, caps: Capabilities | None = None) -> bool:
 AUTO_ATTENTION = {("cpu", "fp32"): "sdpa", ("cpu", "bf16"): "eager",
                   ("cuda", "fp32"): "sdpa", ("cuda", "bf16"): "sdpa"}
 # compile: auto -> on only where compiling was measured to pay for a sweep (docs/performance.md).
+# CPU: 100-220 s to compile MiniLM on 2 cores against a 1.02-1.12x faster step, so 1500-5000
+# updates to break even, more than a demo notebook's sweep. CUDA: not measured yet.
 AUTO_COMPILE = {"cpu": "off", "cuda": "off"}
 
 
