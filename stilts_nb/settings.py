@@ -21,7 +21,8 @@ EXPECTED = {"str": "a non-empty string", "bool": "true or false",
             "pos_int": "a positive integer", "nonneg_int": "a non-negative integer",
             "pos_num": "a positive number", "nonneg_num": "a non-negative number",
             "ratio": "a number in [0, 1)", "files": "a mapping of train/dev to file paths",
-            "pos_int_or_auto": "a positive integer or auto"}
+            "pos_int_or_auto": "a positive integer or auto",
+            "on_off_auto": "one of auto, on, off"}
 REQUIRED = object()  # the default of a setting every run must give (task, model)
 
 
@@ -73,6 +74,17 @@ SETTINGS = {
     # off: absent from the identity, so runs stored before this setting keep their ids
     "tf32": Setting("bool", False, "fp32 matmuls on TF32 tensor cores (GPUs that have them)",
                     sweep="sweep"),
+    # how the same mathematics is computed: resolved per device and precision (training/
+    # hardware.py) before a run starts and recorded with it; not in the identity, because the
+    # kernels differ by float rounding only (measured: docs/performance.md)
+    "attention": Setting(("auto", "sdpa", "eager"), "auto",
+                         "attention kernel: sdpa (fused), eager (plain matmuls), or auto: the "
+                         "one measured faster for this device and precision", identity=False,
+                         sweep="sweep"),
+    "compile": Setting("on_off_auto", "auto",
+                       "torch.compile the training step, once per process (a sweep's later runs "
+                       "reuse it); auto: only where measured to pay", identity=False,
+                       sweep="sweep", metavar="{auto,on,off}"),
     "batching": Setting(("random", "length"), "random",
                         "random: the authors' sampler; length: seeded length-grouped batches",
                         sweep="sweep"),
@@ -128,6 +140,8 @@ def ok(kind, v) -> bool:
             "pos_int": integer and v > 0, "nonneg_int": integer and v >= 0,
             "pos_num": number and v > 0, "nonneg_num": number and v >= 0,
             "ratio": number and 0 <= v < 1, "pos_int_or_auto": (integer and v > 0) or v == "auto",
+            # YAML 1.1 reads an unquoted on/off as true/false: both spellings mean the same
+            "on_off_auto": isinstance(v, bool) or v in ("auto", "on", "off"),
             "files": isinstance(v, dict) and all(k in ("train", "dev") and ok("str", p)
                                                  for k, p in v.items())}[kind]
 

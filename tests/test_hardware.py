@@ -136,3 +136,56 @@ def test_zero_shot_records_the_resolved_precision(shared_data, monkeypatch, one_
     r = zero_shot(EvalConfig(task="winogrande_xs", model="tiny:bert", seeds=(1,), eval_limit=8,
                              precision="auto", data_dir=str(shared_data), progress=False))
     assert r["precision"] == "fp32"
+
+
+@pytest.mark.parametrize("caps, precision, expected", [
+    (AVX2, "fp32", "sdpa"), (AVX2, "bf16", "eager"), (AMX, "bf16", "eager"), (AMX, "fp32", "sdpa"),
+    (AVX512_BF16, "bf16", "eager"), (A100, "bf16", "sdpa"), (A100, "fp32", "sdpa"), (V100, "fp32", "sdpa")])
+def test_auto_attention_follows_device_and_precision(caps, precision, expected):
+    assert hardware.resolve_attention("auto", precision, caps) == expected
+    for kernel in ("sdpa", "eager"):  # a named kernel is never overridden
+        assert hardware.resolve_attention(kernel, precision, caps) == kernel
+
+
+@pytest.mark.parametrize("caps", [AVX2, AMX, A100, V100])
+def test_auto_compile_stays_off_where_it_was_not_measured_to_pay(caps):
+    assert hardware.resolve_compile("auto", caps) == "off"
+    assert hardware.resolve_compile("on", caps) == "on" and hardware.resolve_compile("off", caps) == "off"
+    # a sweep file's unquoted `compile: on` reaches us as YAML 1.1's true
+    assert hardware.resolve_compile(True, caps) == "on" and hardware.resolve_compile(False, caps) == "off"
+
+
+def test_run_records_the_resolved_attention_and_compile(shared_data, monkeypatch, one_torch_thread):
+    """auto never reaches a record: the run says which kernel it used, and the model built has
+    it; a named kernel is used as named."""
+    from stilts_nb.training import models, train
+
+    built = []
+    real_build = models.build
+
+    def spy(*args, **kw):
+        model, record = real_build(*args, **kw)
+        built.append(model.config._attn_implementation)
+        return model, record
+
+    monkeypatch.setattr(models, "build", spy)
+    monkeypatch.setattr(hardware, "probe", lambda: AMX)
+    m = train(_config(shared_data, precision="fp32"))
+    assert (m["attention"], m["compile"], m["compiled_graphs"]) == ("sdpa", "off", None)
+    assert m["config"]["attention"] == "sdpa" and m["config"]["compile"] == "off"
+    m = train(_config(shared_data, precision="fp32", attention="eager"))
+    assert m["attention"] == "eager" and m["config"]["attention"] == "eager"
+    assert built == ["sdpa", "eager"]
+
+
+def test_attention_and_compile_keep_stored_run_ids(shared_data):
+    """Kernel choices change float rounding only (docs/performance.md): the same run id."""
+    from stilts_nb.sweeps import expand, parse_sweep
+
+    def ids(**kw):
+        return [r.id for r in expand(parse_sweep({
+            "name": "p", "model": "tiny:bert", "precision": "fp32", "intermediates": ["none"],
+            "targets": ["rte"], "data_dir": str(shared_data), **kw,
+            "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}})).runs]
+    assert ids() == ids(attention="eager", compile="on") == ids(attention="sdpa", compile="off")
+    assert ids() == ids(compile=True)  # `compile: on` in a YAML file

@@ -36,6 +36,8 @@ def cfg(**kw):
     (dict(epochs=0), "epochs"),
     (dict(precision="fp16"), "precision"),
     (dict(batching="sorted"), "batching"),
+    (dict(attention="flash"), "attention must be one of auto, sdpa, eager, got 'flash'"),
+    (dict(compile="yes"), "compile must be one of auto, on, off, got 'yes'"),
     (dict(seed=-1), "seed"),
     (dict(save=True), "--out"),
 ])

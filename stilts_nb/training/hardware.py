@@ -99,3 +99,36 @@ def apply_tf32(enabled: bool, caps: Capabilities | None = None) -> bool:
         torch.backends.cuda.matmul.allow_tf32 = active
         torch.backends.cudnn.allow_tf32 = active
     return active
+
+
+# attention: auto -> the kernel measured faster for (device, precision); docs/performance.md has
+# the numbers. CPU bf16: eager (whole training step 1.41x at 32 tokens, 1.58x at 64, 1.40x at 128,
+# on a 2-core AMX / AVX512-BF16 machine: SDPA's CPU flash backward dominates short sequences).
+# CPU fp32: sdpa (equal within noise, on that machine and on an AVX2-only one; sdpa keeps the
+# kernel of every run stored before the setting). CUDA: sdpa (flash / memory-efficient kernels).
+# A table rather than a timing probe at start: a probe on a shared machine measures the load as
+# much as the kernels, costs seconds per process, and would make a sweep's kernel depend on it.
+AUTO_ATTENTION = {("cpu", "fp32"): "sdpa", ("cpu", "bf16"): "eager",
+                  ("cuda", "fp32"): "sdpa", ("cuda", "bf16"): "sdpa"}
+# compile: auto -> on only where compiling was measured to pay for a sweep (docs/performance.md).
+# CPU: 100-220 s to compile MiniLM on 2 cores against a 1.02-1.12x faster step, so 1500-5000
+# updates to break even, more than a demo notebook's sweep. CUDA: not measured yet.
+AUTO_COMPILE = {"cpu": "off", "cuda": "off"}
+
+
+def resolve_attention(requested: str, precision: str, caps: Capabilities | None = None) -> str:
+    """``auto`` -> "sdpa" or "eager" for this device and (resolved) precision."""
+    if requested != "auto":
+        return requested
+    caps = caps or probe()
+    return AUTO_ATTENTION[("cuda" if caps.cuda else "cpu", precision)]
+
+
+def resolve_compile(requested: str, caps: Capabilities | None = None) -> str:
+    """``auto`` -> "on" or "off" for this device (true/false, as YAML reads on/off, too)."""
+    if isinstance(requested, bool):
+        return "on" if requested else "off"
+    if requested != "auto":
+        return requested
+    caps = caps or probe()
+    return AUTO_COMPILE["cuda" if caps.cuda else "cpu"]

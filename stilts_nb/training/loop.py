@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import batching, data, evaluate, hardware, microbatch, models, tracking
+from . import batching, compiled, data, evaluate, hardware, microbatch, models, tracking
 from .device import environment, free_memory, make_accelerator
 
 CLIP_NORM = 1.0
@@ -43,6 +43,8 @@ def train(config) -> dict:
     config.validate()
     requested_micro = config.max_device_batch
     config = replace(config, precision=hardware.resolve_precision(config.precision))
+    config = replace(config, attention=hardware.resolve_attention(config.attention, config.precision),
+                     compile=hardware.resolve_compile(config.compile))
     tf32 = hardware.apply_tf32(config.tf32)
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
     epochs = config.epochs or task.epochs
@@ -51,7 +53,8 @@ def train(config) -> dict:
     dev_ex = data.split(task, "dev", tokenizer, config, config.eval_limit)
     collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
 
-    model, transfer = models.build(task, source, config.seed, config.keep_head, config.dropout)
+    model, transfer = models.build(task, source, config.seed, config.keep_head, config.dropout,
+                                   config.attention)
     # torch's fused AdamW, on CPU too: one pass over each tensor instead of a dozen. Measured for
     # MiniLM's 22.7M parameters on 2 cores: 18 ms per update, against 85 ms for foreach and 104 ms
     # for the per-tensor loop (torch's CPU default). Same update rule; the Trainer uses it too.
@@ -80,7 +83,7 @@ def train(config) -> dict:
             "train_examples": len(train_ex), "eval_examples": len(dev_ex),
             "data_fingerprint": {"train": train_ex.fingerprint, "dev": dev_ex.fingerprint},
             "precision": config.precision, "kernel": hardware.kernel_family(), "tf32": tf32,
-            "batching": config.batching,
+            "attention": config.attention, "compile": config.compile, "batching": config.batching,
             "max_device_batch_requested": requested_micro, **transfer,
             "config": config.to_dict(), **environment(accelerator),
         })
@@ -118,6 +121,11 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
     score = None
     bar = tqdm(total=epochs * batching.updates_per_epoch(len(train_ex), config.batch_size),
                desc=f"train {task.name}", disable=not show, leave=False)
+    # compile: on -> the forward that training calls is compiled (once per process, reused by
+    # later runs of the architecture); eval and the weights stay with the eager module
+    forward, graphs_before = model, None
+    if config.compile == "on":
+        forward, graphs_before = compiled.compile_for_training(model), compiled.graphs_compiled()
     model.train()
     for epoch in range(epochs):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -125,7 +133,8 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
         epoch_loss, window = [], []
         for i, batch in enumerate(plan):
             micro = batching.shard(batch, rank, world, config.max_device_batch)
-            local, n_tok, n_pad = _accumulate(model, micro, batch, train_ex, collate, accelerator, world)
+            local, n_tok, n_pad = _accumulate(model, forward, micro, batch, train_ex, collate,
+                                              accelerator, world)
             grad_norm = accelerator.clip_grad_norm_(model.parameters(), CLIP_NORM)
             loss = (accelerator.reduce(local, "sum") if world > 1 else local).item() / len(batch)
             step += 1
@@ -176,10 +185,12 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
         "train_tokens": tokens, "padded_tokens": padded,
         "padding_efficiency": tokens / padded if padded else None,
         "train_tokens_per_second": tokens / train_seconds if train_seconds else None,
+        # graphs this run compiled: 0 when it reused an earlier run's (None: not compiled)
+        "compiled_graphs": None if graphs_before is None else compiled.graphs_compiled() - graphs_before,
     }
 
 
-def _accumulate(model, micro, batch, examples, collate, accelerator, world):
+def _accumulate(model, forward, micro, batch, examples, collate, accelerator, world):
     """Forward/backward over this process's micro-batches of one effective batch.
 
     Returns (sum of this process's example losses, non-padding tokens, padded tokens).
@@ -196,7 +207,7 @@ def _accumulate(model, micro, batch, examples, collate, accelerator, world):
         inputs = {key: v.to(accelerator.device) for key, v in inputs.items()}
         sync = k == len(micro) - 1
         with nullcontext() if sync else accelerator.no_sync(model):
-            logits = model(**inputs).logits
+            logits = forward(**inputs).logits
             summed = F.cross_entropy(logits.float(), labels, reduction="sum")
             accelerator.backward(summed * (weight * world / len(batch)))
         total += summed.detach() * weight

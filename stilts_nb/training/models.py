@@ -88,8 +88,10 @@ def check_family(init: Source, base: Source) -> None:
                         f"checkpoint has {describe(init)}, model has {describe(base)}")
 
 
-def build(task, source: Source, seed: int, keep_head: bool = False, dropout: float | None = None):
-    """The task model with source weights per the transfer rule -> (model, transfer record)."""
+def build(task, source: Source, seed: int, keep_head: bool = False, dropout: float | None = None,
+          attention: str = "sdpa"):
+    """The task model with source weights per the transfer rule -> (model, transfer record).
+    `attention`: transformers' attn_implementation ("sdpa" or "eager"; resolved, never auto)."""
     from accelerate.utils import set_seed
     from transformers import AutoModelForMultipleChoice, AutoModelForSequenceClassification
 
@@ -109,7 +111,8 @@ def build(task, source: Source, seed: int, keep_head: bool = False, dropout: flo
     set_seed(seed)
     model, info = cls.from_pretrained(source.path, config=config, output_loading_info=True,
                                       ignore_mismatched_sizes=True, dtype=torch.float32,
-                                      use_safetensors=True, trust_remote_code=False)
+                                      use_safetensors=True, trust_remote_code=False,
+                                      attn_implementation=attention)
     names = [n for n, _ in model.named_parameters()]
     mismatched = {m[0] if isinstance(m, tuple) else m for m in info.get("mismatched_keys", ())}
     loaded = set(names) - set(info["missing_keys"]) - mismatched
