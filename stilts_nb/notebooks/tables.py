@@ -74,6 +74,13 @@ def _quoted_delta(intermediate: str, target: str) -> str:
     return quoted if full == target else f"{quoted} (on all of {full})"
 
 
+def training_sizes(sizes: dict) -> pd.DataFrame:
+    """Task -> examples trained on, as a table a reader can scan (not a raw dict)."""
+    from .findings import title
+
+    return pd.DataFrame({"task": [title(t) for t in sizes], "training examples": list(sizes.values())})
+
+
 def by_training_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
     """Δ over None per target, with the target's training-set size (Section 5.2)."""
     d = deltas(runs)
