@@ -124,6 +124,10 @@ def test_a_schema_1_store_gets_the_setting_columns(tmp_path):
     with Store(p) as s:
         assert s.db.execute("SELECT value FROM stilts_meta WHERE key='schema_version'").fetchone()[0] \
             == str(schema.SCHEMA_VERSION)
+        migrated = {r[1] for r in s.db.execute("PRAGMA table_info(runs)")}
+    with Store(tmp_path / "fresh.sqlite") as s:
+        fresh = [r[1] for r in s.db.execute("PRAGMA table_info(runs)")]
+    assert fresh == list(schema.RUN_COLUMNS) and migrated == set(fresh)  # same columns either way
 
 
 def test_every_identity_setting_is_a_column(tmp_path, rte_dir):

@@ -80,9 +80,12 @@ RUN_COLUMNS = {
     "finished_at": Column("REAL", "time"),
 }
 
+_RUNS = ",\n    ".join(f"{name} {c.sql}" for name, c in RUN_COLUMNS.items())
 CREATE = f"""
 CREATE TABLE stilts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE runs ({", ".join(f"{name} {c.sql}" for name, c in RUN_COLUMNS.items())});
+CREATE TABLE runs (
+    {_RUNS}
+);
 CREATE INDEX runs_status ON runs (status);
 CREATE INDEX runs_task ON runs (task, intermediate);
 CREATE TABLE run_sweeps (           -- which sweep/study asked for a run (many-to-many)
