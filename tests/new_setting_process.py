@@ -5,7 +5,7 @@ columns) are built when stilts_nb is first imported, so the entry must be made b
 a process of its own. This prints, as one JSON line, what the rest of stilts_nb made of it;
 the test decides whether that is right.
 
-    python tests/new_setting_process.py DATA_DIR STORE
+    python tests/new_setting_process.py SWEEP_JSON STORE
 """
 import contextlib
 import io
@@ -23,19 +23,18 @@ from stilts_nb.sweeps import Store, expand, parse_sweep, results  # noqa: E402
 from stilts_nb.training import TrainConfig  # noqa: E402
 
 
-def facts(data_dir: str, store: str) -> dict:
+def facts(spec: dict, store: str) -> dict:
+    """`spec`: a sweep (as a dict) without the new setting; `store`: made before the setting."""
     help_text = io.StringIO()
     with contextlib.redirect_stdout(help_text), contextlib.suppress(SystemExit):
         main(["train", "--help"])
-    spec = {"model": "tiny:bert", "targets": ["rte"], "data_dir": data_dir, "train_limit": 8,
-            "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}}
     runs = [expand(parse_sweep({**spec, "label_smoothing": v})).runs[0] for v in (0.0, 0.1)]
     try:
         parse_sweep({**spec, "label_smoothing": 2})
         refused = None
     except UserError as err:
         refused = str(err)
-    with Store(store) as s:  # made before the setting existed: the column is added on opening
+    with Store(store) as s:  # the column is added on opening
         s.register(runs, "new")
     df = results(store)
     return {"help": " ".join(help_text.getvalue().split()),
@@ -47,4 +46,4 @@ def facts(data_dir: str, store: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(facts(*sys.argv[1:])))
+    print(json.dumps(facts(json.loads(sys.argv[1]), sys.argv[2])))

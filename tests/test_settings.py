@@ -67,7 +67,7 @@ def test_a_new_setting_is_one_entry(tmp_path, shared_data):
     with Store(store) as s:
         s.register([before], "old")
     out = subprocess.run([sys.executable, str(REPO / "tests" / "new_setting_process.py"),
-                          str(shared_data), str(store)], capture_output=True, text=True, cwd=REPO,
+                          json.dumps(spec), str(store)], capture_output=True, text=True, cwd=REPO,
                          timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr[-2000:]
     new = json.loads(out.stdout.strip().splitlines()[-1])
