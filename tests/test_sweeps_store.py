@@ -121,6 +121,8 @@ def test_a_schema_1_store_gets_the_setting_columns(tmp_path):
     assert pd.isna(old.tf32) and old.keep_head and old.pad_to_multiple_of == 16 and pd.isna(old.dropout)
     assert (old.score, old.kernel, old.sweeps, old.seed) == (0.75, "AVX2", ["smoke/main"], 42)
     assert results(p, keep_head=True).id.tolist() == ["old"]  # a setting column filters like any
+    assert results(p, where="tf32=true").id.tolist() == ["new"]
+    assert results(p, where=["keep_head=false", "dropout > 0"]).id.tolist() == ["new"]
     with Store(p) as s:
         assert s.db.execute("SELECT value FROM stilts_meta WHERE key='schema_version'").fetchone()[0] \
             == str(schema.SCHEMA_VERSION)

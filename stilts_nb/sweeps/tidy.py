@@ -78,12 +78,14 @@ def _equal(df, key, value):
 
 def _where(df, term: str):
     m = re.fullmatch(r"\s*(\w+)\s*=\s*([^=<>!].*?)\s*", term)
-    if m:  # key=value shorthand; the value is compared as a number where the column is numeric
+    if m:  # key=value shorthand; the value is compared as a number (or flag) where the column is one
         key, raw = m.groups()
         if key not in df.columns:
             raise UserError(f"--where {term!r}: unknown column {key!r}; columns: {', '.join(df.columns)}")
         value = raw
-        if pd.api.types.is_numeric_dtype(df[key]):
+        if pd.api.types.is_bool_dtype(df[key]) and raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"  # keep_head=true, as a sweep file spells it
+        elif pd.api.types.is_numeric_dtype(df[key]):
             try:
                 value = float(raw)
             except ValueError:
