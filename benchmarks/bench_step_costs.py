@@ -215,13 +215,13 @@ def agreement(args) -> dict:
             precision=args.precision, attention=impl, dropout=dropout, progress=False, log_every=1))
             for impl in ("sdpa", "eager")}
         s, e = runs["sdpa"], runs["eager"]
-        gaps = [abs(a["loss"] - b["loss"]) for a, b in zip(s["steps"], e["steps"])]
+        gaps = [abs(a["loss"] - b["loss"]) for a, b in zip(s.steps, e.steps)]
         row = {"max_loss_gap": max(gaps), "first_loss_gap": gaps[0],
-               "score_sdpa": s["score"], "score_eager": e["score"], "score_gap": abs(s["score"] - e["score"])}
+               "score_sdpa": s.score, "score_eager": e.score, "score_gap": abs(s.score - e.score)}
         out["dropout default" if dropout is None else "dropout 0"] = row
         print(f"  dropout {'default' if dropout is None else 0}: first update's loss differs by "
               f"{row['first_loss_gap']:.2e}, largest {row['max_loss_gap']:.2e} over {len(gaps)} "
-              f"updates; dev accuracy sdpa {100 * s['score']:.2f}, eager {100 * e['score']:.2f}", flush=True)
+              f"updates; dev accuracy sdpa {100 * s.score:.2f}, eager {100 * e.score:.2f}", flush=True)
     return out
 
 

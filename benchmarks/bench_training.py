@@ -93,9 +93,9 @@ def ours(task, n_train, lr, seed, epochs, precision, max_length, eval_limit):
                           epochs=epochs, max_length=max_length, train_limit=n_train,
                           eval_limit=eval_limit, precision=precision, batching="length",
                           max_device_batch=16, progress=False, log_every=1000, **OURS))
-    return {"seconds": m["train_seconds"], "cpu_seconds": m["train_cpu_seconds"], "tokens": m["train_tokens"], "examples": m["train_examples"] * epochs,
-            "padding_efficiency": m["padding_efficiency"], "score": m["score"],
-            "attention": m["attention"], "compile": m["compile"]}
+    return {"seconds": m.train_seconds, "cpu_seconds": m.train_cpu_seconds, "tokens": m.train_tokens, "examples": m.train_examples * epochs,
+            "padding_efficiency": m.padding_efficiency, "score": m.score,
+            "attention": m.attention, "compile": m.compile}
 
 
 def trainer(task_name, n_train, lr, seed, epochs, precision, max_length, eval_limit):

@@ -175,8 +175,8 @@ def _ours_mc(tmp: Path, n: int, precision: str) -> dict:
     m = train(TrainConfig(task="hellaswag", model=str(tmp / "model"), lr=1e-5, batch_size=EFFECTIVE,
                           epochs=1, max_device_batch="auto", precision=precision, eval_limit=8,
                           data_dir=str(tmp / "data"), progress=False, log_every=1000))
-    return {"seconds": round(m["train_seconds"], 2), "tokens": m["train_tokens"],
-            "micro_batch": m["config"]["max_device_batch"], "peak_memory_gb": _peak_memory()}
+    return {"seconds": round(m.train_seconds, 2), "tokens": m.train_tokens,
+            "micro_batch": m.config["max_device_batch"], "peak_memory_gb": _peak_memory()}
 
 
 def _trainer_mc(tmp: Path, n: int, precision: str, micro: int) -> dict:

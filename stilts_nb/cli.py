@@ -2,13 +2,15 @@
 
 A stage module exposes ``register(subparsers)``, which adds its parsers and sets ``func``.
 User mistakes (UserError, and argparse's own complaints) print one line and exit 2; everything
-else is a real bug and keeps its traceback. Every sub-command gets a description (its help line,
+else is a real bug and keeps its traceback. Output piped into a reader that stops early (head,
+less) ends quietly with status 141, whatever the sub-command. Every sub-command gets a description (its help line,
 unless it has its own) and shows its defaults.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 
@@ -72,6 +74,20 @@ def glue_negative_numbers(argv: list) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a reader that has gone shows up here, not in Python's exit
+    except BrokenPipeError:
+        # `stilts-nb tasks --json | head` closed its end: stop quietly, as Unix tools do. As
+        # Python's docs (signal, "Note on SIGPIPE") advise, stdout then points at devnull so the
+        # interpreter's own flush at exit cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE: what a shell reports for a tool that signal stopped
+
+
+def _run(argv) -> int:
     argv = glue_negative_numbers(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
     try:

@@ -3,9 +3,9 @@ the run's identity, where a sweep file takes it, and its help text.
 
 From this table come ``TrainConfig``/``EvalConfig`` (fields, defaults, ``validate``), the flags of
 ``stilts-nb train`` / ``evaluate``, the keys a sweep file accepts and their checks, the grid axes
-and the paper's grid and intermediate setting, and which fields a run's identity hashes. Adding a
-setting is one entry here (see docs/training.md, "Adding a setting"); the training loop then
-reads ``config.<name>``.
+and the paper's grid and intermediate setting, which fields a run's identity hashes, and the sweep
+store's columns (one per identity setting: sweeps/schema.py). Adding a setting is one entry here
+(see docs/training.md, "Adding a setting"); the training loop then reads ``config.<name>``.
 
 A small table of frozen dataclasses rather than pydantic models: the checks are a handful of
 kinds, and the messages (``'grid.batch_size': expected a positive integer, got float 8.5``, with

@@ -66,7 +66,7 @@ def test_run_records_the_resolved_precision(shared_data, monkeypatch, one_torch_
 
     monkeypatch.setattr(hardware, "probe", lambda: AVX2)
     m = train(_config(shared_data, precision="auto"))
-    assert m["precision"] == "fp32" and m["config"]["precision"] == "fp32" and m["tf32"] is False
+    assert m.precision == "fp32" and m.config["precision"] == "fp32" and m.tf32 is False
 
 
 def test_auto_micro_batch_backs_off_on_out_of_memory(shared_data, monkeypatch, one_torch_thread):
@@ -93,11 +93,11 @@ def test_auto_micro_batch_backs_off_on_out_of_memory(shared_data, monkeypatch, o
     monkeypatch.setattr(models, "build", small_device)
     auto = train(_config(shared_data, max_device_batch="auto"))
     assert tried[:3] == [16, 8, 4]                       # halved twice, then fit
-    assert auto["config"]["max_device_batch"] == 4 and auto["max_device_batch_requested"] == "auto"
-    assert auto["micro_batches_per_update"] == 4
+    assert auto.config["max_device_batch"] == 4 and auto.max_device_batch_requested == "auto"
+    assert auto.micro_batches_per_update == 4
     fixed = train(_config(shared_data, max_device_batch=4))
-    assert [s["loss"] for s in auto["steps"]] == [s["loss"] for s in fixed["steps"]]
-    assert auto["score"] == fixed["score"]
+    assert [s["loss"] for s in auto.steps] == [s["loss"] for s in fixed.steps]
+    assert auto.score == fixed.score
 
 
 def test_auto_micro_batch_gives_up_with_one_clear_error(shared_data, monkeypatch, one_torch_thread):
@@ -171,10 +171,10 @@ def test_run_records_the_resolved_attention_and_compile(shared_data, monkeypatch
     monkeypatch.setattr(models, "build", spy)
     monkeypatch.setattr(hardware, "probe", lambda: AMX)
     m = train(_config(shared_data, precision="fp32"))
-    assert (m["attention"], m["compile"], m["compiled_graphs"]) == ("sdpa", "off", None)
-    assert m["config"]["attention"] == "sdpa" and m["config"]["compile"] == "off"
+    assert (m.attention, m.compile, m.compiled_graphs) == ("sdpa", "off", None)
+    assert m.config["attention"] == "sdpa" and m.config["compile"] == "off"
     m = train(_config(shared_data, precision="fp32", attention="eager"))
-    assert m["attention"] == "eager" and m["config"]["attention"] == "eager"
+    assert m.attention == "eager" and m.config["attention"] == "eager"
     assert built == ["sdpa", "eager"]
 
 

@@ -146,7 +146,7 @@ def test_the_kernel_is_in_a_trained_runs_metrics(tmp_path):
     data = samples.write(tmp_path / "data", {"rte": (16, 8)})
     m = train(TrainConfig(task="rte", model="tiny:bert", lr=1e-3, batch_size=8, warmup_ratio=0.0,
                           seed=1, epochs=1, progress=False, data_dir=str(data)))
-    assert m["kernel"] == hardware.kernel_family() and json.dumps(m["kernel"])
+    assert m.kernel == hardware.kernel_family() and json.dumps(m.kernel)
 
 
 def test_the_index_shows_each_reports_precision_and_kernels(tmp_path):

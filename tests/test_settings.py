@@ -11,6 +11,7 @@ import pytest
 from stilts_nb.cli import main
 from stilts_nb.errors import UserError
 from stilts_nb.settings import GRID, PAPER_GRID, SETTINGS
+from stilts_nb.sweeps import Store, expand, parse_sweep
 from stilts_nb.sweeps import config as sweep_config
 from stilts_nb.training import TrainConfig
 
@@ -55,42 +56,24 @@ def test_checks_come_from_the_declaration():
         TrainConfig(task="wic", model="tiny:bert", precision="fp16").validate()
 
 
-NEW_SETTING = r'''
-import json, sys
-from stilts_nb.settings import SETTINGS, Setting
-SETTINGS["label_smoothing"] = Setting("ratio", 0.0, "smooth the one-hot targets by this much",
-                                      "label smoothing", sweep="sweep")
-from stilts_nb.cli import main
-from stilts_nb.errors import UserError
-from stilts_nb.sweeps import parse_sweep
-from stilts_nb.sweeps.plan import expand
-from stilts_nb.training import TrainConfig
-
-try:
-    main(["train", "--help"])
-except SystemExit:
-    pass
-spec = {"model": "tiny:bert", "targets": ["rte"], "data_dir": sys.argv[1], "train_limit": 8,
-        "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}}
-ids = [expand(parse_sweep({**spec, "label_smoothing": v})).runs[0] for v in (0.0, 0.1)]
-try:
-    parse_sweep({**spec, "label_smoothing": 2})
-except UserError as err:
-    refused = str(err)
-print(json.dumps({"field": TrainConfig(task="rte", model="tiny:bert").label_smoothing,
-                  "identity": [r.identity["label_smoothing"] for r in ids],
-                  "ids_differ": ids[0].id != ids[1].id, "refused": refused}))
-'''
-
-
 def test_a_new_setting_is_one_entry(tmp_path, shared_data):
-    """Add one entry to SETTINGS (in a fresh process): the config has the field, `train --help`
-    the flag, a sweep file the key (checked), and the run identity the value."""
-    out = subprocess.run([sys.executable, "-c", NEW_SETTING, str(shared_data)], capture_output=True,
-                         text=True, cwd=REPO, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    """Add one entry to SETTINGS (in a fresh process: tests/new_setting_process.py): the config
+    has the field, `train --help` the flag, a sweep file the key (checked), the run identity the
+    value, and the store a column, added to a store made before the setting existed."""
+    store = tmp_path / "s.sqlite"
+    spec = {"model": "tiny:bert", "targets": ["rte"], "data_dir": str(shared_data), "train_limit": 8,
+            "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}}
+    (before,) = expand(parse_sweep(spec)).runs
+    with Store(store) as s:
+        s.register([before], "old")
+    out = subprocess.run([sys.executable, str(REPO / "tests" / "new_setting_process.py"),
+                          json.dumps(spec), str(store)], capture_output=True, text=True, cwd=REPO,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr[-2000:]
-    *help_lines, last = out.stdout.strip().splitlines()
-    help_text, result = " ".join(" ".join(help_lines).split()), json.loads(last)
-    assert "--label-smoothing LABEL_SMOOTHING smooth the one-hot targets by this much (default 0.0)" in help_text
-    assert result["field"] == 0.0 and result["identity"] == [0.0, 0.1] and result["ids_differ"]
-    assert "'label_smoothing': expected a number in [0, 1), got int 2" in result["refused"]
+    new = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "--label-smoothing LABEL_SMOOTHING smooth the one-hot targets by this much (default 0.0)" \
+        in new["help"]
+    assert new["field"] == 0.0 and new["identity"] == [0.0, 0.1] and new["ids_differ"]
+    assert "'label_smoothing': expected a number in [0, 1), got int 2" in new["refused"]
+    assert sorted(new["column"].values(), key=str) == [0.0, 0.1, None]
+    assert new["column"][before.id] is None  # planned before the setting: not recorded

@@ -65,8 +65,8 @@ def test_tiny_roberta_fine_tunes_multiple_choice(shared_data, one_torch_thread):
     m = train(TrainConfig(task="winogrande_xs", model="tiny:roberta", lr=1e-3, batch_size=8,
                           epochs=1, train_limit=16, eval_limit=16, data_dir=str(shared_data),
                           progress=False))
-    assert m["diverged"] is False and m["eval_examples"] == 16 and 0 <= m["score"] <= 1
-    assert m["transferred"] == ["roberta"] and m["new"] == ["classifier"]
+    assert m.diverged is False and m.eval_examples == 16 and 0 <= m.score <= 1
+    assert m.transferred == ["roberta"] and m.new == ["classifier"]
 
 
 def test_gpt2_conventions(one_torch_thread):

@@ -1,13 +1,16 @@
 """The store: refuses what is not a stilts-nb store, migrates old ones, and honours leases."""
+import json
 import sqlite3
 import threading
 import time
 
+import pandas as pd
 import pytest
 
 from stilts_nb.cli import main
 from stilts_nb.errors import UserError
-from stilts_nb.sweeps import Store, expand, parse_sweep, run_sweep
+from stilts_nb.settings import SETTINGS
+from stilts_nb.sweeps import Store, expand, parse_sweep, results, run_sweep
 from stilts_nb.sweeps import schema
 from stilts_nb.sweeps.store import this_owner
 from test_sweeps_common import fake_train, rte_dir, sweep_dict  # noqa: F401 -- fixtures
@@ -54,20 +57,93 @@ def test_migration_path(tmp_path, monkeypatch):
     p = tmp_path / "s.sqlite"
     with Store(p) as s:
         assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 2, "ALTER TABLE runs ADD COLUMN flops REAL;")
+    now = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, now + 1, "CREATE INDEX runs_model ON runs (model);")
     with Store(p) as s:
         meta = dict(s.db.execute("SELECT key, value FROM stilts_meta").fetchall())
-        cols = [r[1] for r in s.db.execute("PRAGMA table_info(runs)")]
-    assert meta["schema_version"] == "2" and "flops" in cols
-    backup = tmp_path / "s.sqlite.v1.bak"
+        indexes = [r[1] for r in s.db.execute("PRAGMA index_list(runs)")]
+    assert meta["schema_version"] == str(now + 1) and "runs_model" in indexes
+    backup = tmp_path / f"s.sqlite.v{now}.bak"
     assert backup.exists()
-    assert sqlite3.connect(backup).execute("SELECT value FROM stilts_meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert sqlite3.connect(backup).execute("SELECT value FROM stilts_meta WHERE key='schema_version'").fetchone()[0] == str(now)
 
 
-def _one_run_store(tmp_path, rte_dir):
+# A store as stilts-nb wrote it before the columns came from settings.py (schema 1), verbatim.
+SCHEMA_1 = """
+CREATE TABLE stilts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY, role TEXT NOT NULL, task TEXT NOT NULL, intermediate TEXT, init_id TEXT,
+    model TEXT NOT NULL,
+    lr REAL, batch_size INTEGER, warmup_ratio REAL, seed INTEGER, epochs INTEGER,
+    max_length INTEGER, train_limit INTEGER, eval_limit INTEGER, precision TEXT, batching TEXT,
+    train_fingerprint TEXT, dev_fingerprint TEXT, identity TEXT NOT NULL, config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed', 'diverged')),
+    metric TEXT, score REAL, degenerate INTEGER, diverged INTEGER, per_epoch TEXT, loss_curve TEXT,
+    transferred TEXT, new TEXT, train_seconds REAL, wall_seconds REAL, train_tokens INTEGER,
+    device TEXT, versions TEXT, git_commit TEXT, checkpoint TEXT, error TEXT, result TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, owner TEXT, heartbeat REAL, lease_expires REAL,
+    created_at REAL NOT NULL, started_at REAL, finished_at REAL
+);
+CREATE INDEX runs_status ON runs (status);
+CREATE INDEX runs_task ON runs (task, intermediate);
+CREATE TABLE run_sweeps (run_id TEXT NOT NULL REFERENCES runs (id), sweep TEXT NOT NULL,
+                         study TEXT NOT NULL, added_at REAL, PRIMARY KEY (run_id, sweep, study));
+INSERT INTO stilts_meta VALUES ('application', 'stilts-nb'), ('schema_version', '1');
+"""
+
+
+def _schema_1_store(path):
+    """Two finished runs: one whose config has every setting, one from before tf32 existed."""
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_1)
+    configs = {"new": {"task": "rte", "model": "tiny:bert", "lr": 1e-4, "seed": 12, "tf32": True,
+                       "keep_head": False, "pad_to_multiple_of": 8, "dropout": 0.05},
+               "old": {"task": "rte", "model": "tiny:bert", "lr": 1e-4, "seed": 42,
+                       "keep_head": True, "pad_to_multiple_of": 16, "dropout": None}}
+    for run_id, cfg in configs.items():
+        db.execute("INSERT INTO runs (id, role, task, intermediate, model, lr, seed, identity,"
+                   " config, status, score, degenerate, result, created_at) VALUES"
+                   " (?, 'target', 'rte', 'none', 'tiny:bert', 1e-4, ?, '{}', ?, 'done', 0.75, 0,"
+                   " '{\"kernel\": \"AVX2\"}', 1700000000)", (run_id, cfg["seed"], json.dumps(cfg)))
+        db.execute("INSERT INTO run_sweeps VALUES (?, 'smoke', 'main', 1700000000)", (run_id,))
+    db.commit()
+    db.close()
+
+
+def test_a_schema_1_store_gets_the_setting_columns(tmp_path):
+    p = tmp_path / "s.sqlite"
+    _schema_1_store(p)
+    df = results(p).set_index("id")
+    assert (tmp_path / "s.sqlite.v1.bak").exists()
+    assert df.loc["new", ["tf32", "keep_head", "pad_to_multiple_of", "dropout"]].tolist() == [True, False, 8, 0.05]
+    old = df.loc["old"]
+    assert pd.isna(old.tf32) and old.keep_head and old.pad_to_multiple_of == 16 and pd.isna(old.dropout)
+    assert (old.score, old.kernel, old.sweeps, old.seed) == (0.75, "AVX2", ["smoke/main"], 42)
+    assert results(p, keep_head=True).id.tolist() == ["old"]  # a setting column filters like any
+    assert results(p, where="tf32=true").id.tolist() == ["new"]
+    assert results(p, where=["keep_head=false", "dropout > 0"]).id.tolist() == ["new"]
+    with Store(p) as s:
+        assert s.db.execute("SELECT value FROM stilts_meta WHERE key='schema_version'").fetchone()[0] \
+            == str(schema.SCHEMA_VERSION)
+        migrated = {r[1] for r in s.db.execute("PRAGMA table_info(runs)")}
+    with Store(tmp_path / "fresh.sqlite") as s:
+        fresh = [r[1] for r in s.db.execute("PRAGMA table_info(runs)")]
+    assert fresh == list(schema.RUN_COLUMNS) and migrated == set(fresh)  # same columns either way
+
+
+def test_every_identity_setting_is_a_column(tmp_path, rte_dir):
+    s, rid = _one_run_store(tmp_path, rte_dir, tf32=True, batching="length")
+    config = json.loads(s.get(rid)["config"])
+    s.close()
+    row = results(tmp_path / "s.sqlite").iloc[0]
+    identity_settings = [n for n, st in SETTINGS.items() if st.identity and n != "init"]
+    assert {n: row[n] for n in identity_settings} == {n: config[n] for n in identity_settings}
+    assert row.tf32 and row.batching == "length" and pd.isna(row.dropout)
+
+def _one_run_store(tmp_path, rte_dir, **settings):
     plan = expand(parse_sweep(sweep_dict(rte_dir, grid={"seed": [12], "lr": [1e-4], "batch_size": [8],
-                                                        "warmup_ratio": [0.0]}), "t.yaml"))
+                                                        "warmup_ratio": [0.0]}, **settings), "t.yaml"))
     s = Store(tmp_path / "s.sqlite")
     s.register(plan.runs, "t")
     return s, plan.runs[0].id

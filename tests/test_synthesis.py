@@ -19,7 +19,7 @@ from stilts_nb.synthesis import SentenceRule, SynthesisConfig, build, sentence_p
 from stilts_nb.synthesis.corpus import paragraphs
 from stilts_nb.synthesis.examples import accept, fake_problem, label_for, place
 from stilts_nb.synthesis.generate import Generator, Sampling, load_causal_lm
-from stilts_nb.synthesis.store import sha256_file
+from stilts_nb.synthesis.build_files import sha256_file
 
 build_mod = importlib.import_module("stilts_nb.synthesis.build")  # the package exports build()
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november " \

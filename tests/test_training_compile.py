@@ -28,14 +28,14 @@ def test_a_second_run_reuses_the_compiled_graph_and_both_match_eager(shared_data
     # a new model instance, another seed (head init, dropout, data order, so other padded
     # lengths) and a short last batch: still no compilation
     second = run(compile="on", seed=8)
-    assert eager["compile"] == "off" and eager["compiled_graphs"] is None
-    assert first["compile"] == "on" and first["compiled_graphs"] == 1  # every length, one graph
-    assert second["compiled_graphs"] == 0
-    lengths = {s["step"]: s for s in first["steps"]}
-    assert len(lengths) == eager["optimizer_steps"] == first["optimizer_steps"] == 8
-    for ours, theirs in zip(first["steps"], eager["steps"]):
+    assert eager.compile == "off" and eager.compiled_graphs is None
+    assert first.compile == "on" and first.compiled_graphs == 1  # every length, one graph
+    assert second.compiled_graphs == 0
+    lengths = {s["step"]: s for s in first.steps}
+    assert len(lengths) == eager.optimizer_steps == first.optimizer_steps == 8
+    for ours, theirs in zip(first.steps, eager.steps):
         assert ours["loss"] == pytest.approx(theirs["loss"], abs=LOSS_TOLERANCE)
         assert ours["grad_norm"] == pytest.approx(theirs["grad_norm"], rel=1e-4)
-    assert first["score"] == eager["score"]
+    assert first.score == eager.score
     # and the seed still matters under compile (the second run is not the first replayed)
-    assert [s["loss"] for s in second["steps"]] != [s["loss"] for s in first["steps"]]
+    assert [s["loss"] for s in second.steps] != [s["loss"] for s in first.steps]

@@ -29,7 +29,7 @@ def test_two_processes_match_one(shared_data, tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        one = train(TrainConfig(data_dir=str(shared_data), **SETTINGS))
+        one = train(TrainConfig(data_dir=str(shared_data), **SETTINGS)).to_dict()  # as metrics.json
     finally:
         torch.set_num_threads(threads)
     env = dict(os.environ, STILTS_DATA_DIR=str(shared_data), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")

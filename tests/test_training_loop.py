@@ -27,7 +27,7 @@ def tiny(shared_data):
 
 
 def stable(metrics):
-    return {k: v for k, v in metrics.items() if k not in TIMING}
+    return {k: v for k, v in metrics.to_dict().items() if k not in TIMING}
 
 
 def test_schedule_and_update_arithmetic(tiny):
@@ -36,15 +36,15 @@ def test_schedule_and_update_arithmetic(tiny):
     total = 3 * per_epoch
     warmup = int(0.2 * total)                          # 2.4 -> 2: truncated, as the authors
     assert warmup != math.ceil(0.2 * total)            # (the HF Trainer's rounding would give 3)
-    assert (m["updates_per_epoch"], m["optimizer_steps"], m["warmup_steps"]) == (per_epoch, total, warmup)
-    lrs = [s["lr"] for s in m["steps"]]
+    assert (m.updates_per_epoch, m.optimizer_steps, m.warmup_steps) == (per_epoch, total, warmup)
+    lrs = [s["lr"] for s in m.steps]
     expected = [1e-3 * (s / warmup if s < warmup else (total - s) / (total - warmup)) for s in range(total)]
     assert lrs == pytest.approx(expected, abs=1e-12)   # stepped once per update, linear decay to 0
-    assert [s["step"] for s in m["steps"]] == list(range(1, total + 1))
-    assert m["train_tokens"] == 3 * sum(len(r["input_ids"]) for r in _rows(tiny, 50))
-    assert len(m["per_epoch"]) == 3 and m["per_epoch"][-1]["score"] == m["score"]
-    assert m["per_epoch"][0]["score"] is None          # per-epoch scoring is opt-in
-    assert m["per_epoch"][0]["loss"] == pytest.approx(sum(s["loss"] for s in m["steps"][:4]) / 4)
+    assert [s["step"] for s in m.steps] == list(range(1, total + 1))
+    assert m.train_tokens == 3 * sum(len(r["input_ids"]) for r in _rows(tiny, 50))
+    assert len(m.per_epoch) == 3 and m.per_epoch[-1]["score"] == m.score
+    assert m.per_epoch[0]["score"] is None          # per-epoch scoring is opt-in
+    assert m.per_epoch[0]["loss"] == pytest.approx(sum(s["loss"] for s in m.steps[:4]) / 4)
 
 
 def _rows(tiny, n, split="train"):
@@ -60,19 +60,19 @@ def test_accumulation_equals_one_big_batch(tiny):
     whole = train(tiny(train_limit=50, dropout=0.0, max_device_batch=16))
     for micro in (5, 3):
         acc = train(tiny(train_limit=50, dropout=0.0, max_device_batch=micro))
-        assert acc["micro_batches_per_update"] == math.ceil(16 / micro)
-        a, b = [s["loss"] for s in whole["steps"]], [s["loss"] for s in acc["steps"]]
+        assert acc.micro_batches_per_update == math.ceil(16 / micro)
+        a, b = [s["loss"] for s in whole.steps], [s["loss"] for s in acc.steps]
         assert a == pytest.approx(b, abs=1e-5)
-        assert [s["grad_norm"] for s in whole["steps"]] == pytest.approx(
-            [s["grad_norm"] for s in acc["steps"]], rel=1e-4)
-        assert acc["score"] == whole["score"]
+        assert [s["grad_norm"] for s in whole.steps] == pytest.approx(
+            [s["grad_norm"] for s in acc.steps], rel=1e-4)
+        assert acc.score == whole.score
 
 
 def test_same_seed_is_bitwise_identical_and_seeds_differ(tiny):
     a, b = train(tiny(seed=3)), train(tiny(seed=3))
     assert json.dumps(stable(a), sort_keys=True) == json.dumps(stable(b), sort_keys=True)
     c = train(tiny(seed=4))
-    assert [s["loss"] for s in a["steps"]] != [s["loss"] for s in c["steps"]]
+    assert [s["loss"] for s in a.steps] != [s["loss"] for s in c.steps]
 
 
 def test_seed_fixes_data_order_and_head():
@@ -88,9 +88,9 @@ def test_seed_fixes_data_order_and_head():
 def test_length_grouping_cuts_padding(tiny):
     rand = train(tiny(train_limit=96, epochs=1, batching="random"))
     grouped = train(tiny(train_limit=96, epochs=1, batching="length"))
-    assert grouped["train_tokens"] == rand["train_tokens"]
-    assert grouped["padding_efficiency"] > rand["padding_efficiency"]
-    assert grouped["batching"] == "length" and grouped["config"]["batching"] == "length"
+    assert grouped.train_tokens == rand.train_tokens
+    assert grouped.padding_efficiency > rand.padding_efficiency
+    assert grouped.batching == "length" and grouped.config["batching"] == "length"
 
 
 def test_shard_covers_batch_with_equal_micro_batch_counts():
@@ -114,24 +114,24 @@ def test_divergence_stops_and_is_recorded(tiny, monkeypatch, tmp_path):
         return out * float("inf") if calls["n"] == 5 else out
     monkeypatch.setattr(loop.F, "cross_entropy", poisoned)
     m = train(tiny(max_device_batch=8, out=str(tmp_path)))   # 2 micro-batches/update: the 3rd update
-    assert m["diverged"] and m["diverged_at_step"] == 3 and m["optimizer_steps"] == 2
+    assert m.diverged and m.diverged_at_step == 3 and m.optimizer_steps == 2
     # scored as its broken model: NaN logits -> argmax 0 for every dev example
     first_class = [r["labels"] for r in _rows(tiny, 32, "dev")].count(0) / 32
-    assert m["score"] == pytest.approx(first_class) and m["degenerate"]
-    assert len(m["steps"]) == 2
+    assert m.score == pytest.approx(first_class) and m.degenerate
+    assert len(m.steps) == 2
     assert json.loads((tmp_path / "metrics.json").read_text())["diverged"] is True
 
 
 def test_absurd_learning_rate_diverges_without_exception(tiny):
     m = train(tiny(lr=1e30, warmup_ratio=0.0))
-    assert m["diverged"] and m["score"] is not None and m["degenerate"]
+    assert m.diverged and m.score is not None and m.degenerate
 
 
 def test_bf16_autocast_trains_close_to_fp32(tiny):
     fp32 = train(tiny(dropout=0.0))
     bf16 = train(tiny(dropout=0.0, precision="bf16"))
-    assert bf16["precision"] == "bf16" and not bf16["diverged"]
-    a, b = fp32["steps"][0]["loss"], bf16["steps"][0]["loss"]
+    assert bf16.precision == "bf16" and not bf16.diverged
+    a, b = fp32.steps[0]["loss"], bf16.steps[0]["loss"]
     assert a != b and b == pytest.approx(a, abs=0.02)   # autocast: same model, coarser matmuls
 
 

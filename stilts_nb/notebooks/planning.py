@@ -105,7 +105,7 @@ def with_synthesis(spec: dict, build: str | None) -> dict:
     """Point every synthesis variant of a sweep spec at one build (train + dev files)."""
     spec = copy.deepcopy(spec)
     if build:
-        from ..synthesis.store import BuildFiles  # owns the build's file naming
+        from ..synthesis.build_files import BuildFiles  # owns the build's file naming
 
         paths = BuildFiles(Path(build).resolve())
         files = {"train": str(paths.train), "dev": str(paths.dev)}

@@ -26,10 +26,12 @@ FORWARDED_ENV = ("STILTS_DATA_DIR", "STILTS_CACHE", "HF_HUB_OFFLINE", "HF_HOME",
 
 
 def train_run(config: dict) -> dict:
-    """The one call into the training engine (swap it here, or monkeypatch it in tests)."""
+    """The one call into the training engine (swap it here, or monkeypatch it in tests).
+    -> the run's result as a plain dict (RunResult.to_dict): what a worker sends back and the
+    store records."""
     from ..training import TrainConfig, train
 
-    return train(TrainConfig(**config))
+    return train(TrainConfig(**config)).to_dict()
 
 
 def execute(payload: dict) -> dict:

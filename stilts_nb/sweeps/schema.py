@@ -1,46 +1,90 @@
-"""The store's schema, its version, and the path from older versions to this one.
+"""The store's schema: its columns (declared once, here), its version, and the path from older
+versions to this one.
+
+The runs table has a column per identity setting of ``stilts_nb/settings.py`` (so a new setting
+is a column too, queryable without the config JSON), between the store's own columns declared
+below. ``CREATE``, the store's INSERT and UPDATE and the tidy table (``results()``) are all built
+from ``RUN_COLUMNS``.
 
 The version lives in the ``stilts_meta`` table (with ``application = stilts-nb``, which is how a
 stilts-nb store is told apart from any other SQLite file). Opening an older store backs the file
-up beside itself and applies ``MIGRATIONS[v]`` for each version after its own, in one
-transaction; a store from a newer stilts-nb is refused rather than misread.
+up beside itself, adds the declared columns it lacks (a setting column filled from each run's
+config JSON) and applies ``MIGRATIONS[v]`` for each version after its own, in one transaction; a
+store from a newer stilts-nb is refused rather than misread.
 """
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from ..settings import REQUIRED, SETTINGS
 
 APPLICATION = "stilts-nb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-CREATE = """
+# version -> SQL that brings a store from version-1 to version, for any change but new columns:
+# those need no entry, as every open adds the declared columns a store lacks. Bump SCHEMA_VERSION
+# with an entry, e.g. {3: "CREATE INDEX runs_model ON runs (model);"}.
+# 2: tf32, keep_head, pad_to_multiple_of and dropout became columns (filled from the config).
+MIGRATIONS: dict = {2: ""}
+
+
+@dataclass(frozen=True)
+class Column:
+    sql: str                # SQL type and constraints
+    reads_as: str = ""      # how results() decodes it: "json", "bool", "time", or as stored
+    shown: bool = True      # a column of results(); the rest are bookkeeping or full=True's
+
+
+def _setting_column(setting) -> Column:
+    if setting.kind == "bool":
+        return Column("INTEGER", "bool")
+    sql = {"pos_int": "INTEGER", "nonneg_int": "INTEGER", "pos_num": "REAL", "nonneg_num": "REAL",
+           "ratio": "REAL"}.get(setting.kind, "TEXT")
+    return Column(sql + (" NOT NULL" if setting.default is REQUIRED else ""))
+
+
+# a run's identity names its intermediate run (init_id), never the checkpoint path `init`
+SETTING_COLUMNS = {n: _setting_column(s) for n, s in SETTINGS.items() if s.identity and n != "init"}
+
+RUN_COLUMNS = {
+    "id": Column("TEXT PRIMARY KEY"),                # identity hash (identity.py)
+    "role": Column("TEXT NOT NULL"),                 # 'intermediate' | 'target'
+    "intermediate": Column("TEXT"),                  # a target's intermediate task ('none' = pretrained)
+    "init_id": Column("TEXT"),                       # the intermediate run this run starts from
+    **SETTING_COLUMNS,                               # task, model, lr, ... (settings.py)
+    "train_fingerprint": Column("TEXT"), "dev_fingerprint": Column("TEXT"),
+    "identity": Column("TEXT NOT NULL", "json", shown=False),  # the JSON hashed into id
+    "config": Column("TEXT NOT NULL", "json", shown=False),    # the full training config
+    "status": Column("TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed',"
+                     " 'diverged'))"),
+    # what a finished run records (store.finish)
+    "metric": Column("TEXT"), "score": Column("REAL"),
+    "degenerate": Column("INTEGER", "bool"), "diverged": Column("INTEGER", "bool"),
+    "per_epoch": Column("TEXT", "json"), "loss_curve": Column("TEXT", "json"),
+    "transferred": Column("TEXT", "json"),           # parameter-name prefixes
+    "new": Column("TEXT", "json"),
+    "train_seconds": Column("REAL"), "wall_seconds": Column("REAL"),
+    "train_tokens": Column("INTEGER"), "device": Column("TEXT"),
+    "versions": Column("TEXT", "json"), "git_commit": Column("TEXT"),
+    "checkpoint": Column("TEXT"),                    # relative to the store's folder; intermediates
+    "error": Column("TEXT"),                         # why it failed (or why it was given back)
+    "result": Column("TEXT", "json", shown=False),   # the whole RunResult.to_dict() (JSON)
+    # bookkeeping
+    "attempts": Column("INTEGER NOT NULL DEFAULT 0"),
+    "owner": Column("TEXT", shown=False), "heartbeat": Column("REAL", shown=False),
+    "lease_expires": Column("REAL", shown=False),
+    "created_at": Column("REAL NOT NULL", "time"), "started_at": Column("REAL", "time"),
+    "finished_at": Column("REAL", "time"),
+}
+
+_RUNS = ",\n    ".join(f"{name} {c.sql}" for name, c in RUN_COLUMNS.items())
+CREATE = f"""
 CREATE TABLE stilts_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs (
-    id TEXT PRIMARY KEY,               -- identity hash (identity.py)
-    role TEXT NOT NULL,                -- 'intermediate' | 'target'
-    task TEXT NOT NULL,                -- task[-transform][@N]
-    intermediate TEXT,                 -- a target's intermediate task ('none' = pretrained)
-    init_id TEXT,                      -- the intermediate run this run starts from
-    model TEXT NOT NULL,
-    lr REAL, batch_size INTEGER, warmup_ratio REAL, seed INTEGER, epochs INTEGER,
-    max_length INTEGER, train_limit INTEGER, eval_limit INTEGER, precision TEXT, batching TEXT,
-    train_fingerprint TEXT, dev_fingerprint TEXT,
-    identity TEXT NOT NULL,            -- the JSON that was hashed into id
-    config TEXT NOT NULL,              -- the full training config (JSON)
-    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed', 'diverged')),
-    metric TEXT, score REAL, degenerate INTEGER, diverged INTEGER,
-    per_epoch TEXT, loss_curve TEXT,   -- JSON lists
-    transferred TEXT, new TEXT,        -- JSON lists of parameter-name prefixes
-    train_seconds REAL, wall_seconds REAL, train_tokens INTEGER,
-    device TEXT, versions TEXT, git_commit TEXT,
-    checkpoint TEXT,                   -- relative to the store's folder; intermediates only
-    error TEXT,                        -- why it failed (or why it was given back)
-    result TEXT,                       -- the training's whole metrics dict (JSON)
-    attempts INTEGER NOT NULL DEFAULT 0,
-    owner TEXT, heartbeat REAL, lease_expires REAL,
-    created_at REAL NOT NULL, started_at REAL, finished_at REAL
+    {_RUNS}
 );
 CREATE INDEX runs_status ON runs (status);
 CREATE INDEX runs_task ON runs (task, intermediate);
@@ -53,12 +97,8 @@ CREATE TABLE run_sweeps (           -- which sweep/study asked for a run (many-t
 );
 """
 
-# version -> SQL that brings a store from version-1 to version. Add an entry (and bump
-# SCHEMA_VERSION) for every change to CREATE, e.g. {2: "ALTER TABLE runs ADD COLUMN flops REAL;"}.
-MIGRATIONS: dict = {}
 
-
-def prepare(db: sqlite3.Connection, path: Path) -> int:
+def create_or_migrate(db: sqlite3.Connection, path: Path) -> int:
     """Create a new store, check an existing one, or migrate an older one. -> its version."""
     _backup_if_old(db, path)
     db.execute("BEGIN IMMEDIATE")  # two processes creating one new store: one wins, one waits
@@ -76,6 +116,7 @@ def prepare(db: sqlite3.Connection, path: Path) -> int:
             if version < SCHEMA_VERSION:
                 _migrate(db, path, version)
                 version = SCHEMA_VERSION
+            _add_missing_columns(db)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
@@ -120,6 +161,18 @@ def _migrate(db, path: Path, version: int) -> None:
         for statement in _statements(MIGRATIONS[v]):
             db.execute(statement)
     db.execute("UPDATE stilts_meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
+
+
+def _add_missing_columns(db) -> None:
+    """Columns declared since the store was made: added, and a setting's filled from each run's
+    config JSON (NULL where the config predates the setting, i.e. not recorded)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    for name, column in RUN_COLUMNS.items():
+        if name not in have:
+            # only the type: SQLite adds no NOT NULL column without a default to existing rows
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {column.sql.split()[0]}")
+            if name in SETTING_COLUMNS:
+                db.execute(f"UPDATE runs SET {name} = json_extract(config, '$.{name}')")
 
 
 def _statements(sql: str) -> list:

@@ -75,7 +75,7 @@ class Store:
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = _connect(self.path)
-        schema.prepare(self.db, self.path)
+        schema.create_or_migrate(self.db, self.path)
 
     @property
     def checkpoints(self) -> Path:
@@ -137,17 +137,15 @@ class Store:
         with self.write() as db:
             for run in runs:
                 cfg = run.config
-                db.execute(
-                    "INSERT OR IGNORE INTO runs (id, role, task, intermediate, init_id, model, lr,"
-                    " batch_size, warmup_ratio, seed, epochs, max_length, train_limit, eval_limit,"
-                    " precision, batching, train_fingerprint, dev_fingerprint, identity, config,"
-                    " status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'pending',?)",
-                    (run.id, run.role, cfg["task"], run.intermediate, run.init_id, cfg["model"],
-                     cfg["lr"], cfg["batch_size"], cfg["warmup_ratio"], cfg["seed"], cfg["epochs"],
-                     cfg["max_length"], cfg["train_limit"], cfg["eval_limit"], cfg["precision"],
-                     cfg["batching"], run.identity["data"].get("train"),
-                     run.identity["data"].get("dev"), json.dumps(run.identity, sort_keys=True),
-                     json.dumps(cfg, sort_keys=True), now))
+                row = {"id": run.id, "role": run.role, "intermediate": run.intermediate,
+                       "init_id": run.init_id, **{n: cfg[n] for n in schema.SETTING_COLUMNS},
+                       "train_fingerprint": run.identity["data"].get("train"),
+                       "dev_fingerprint": run.identity["data"].get("dev"),
+                       "identity": json.dumps(run.identity, sort_keys=True),
+                       "config": json.dumps(cfg, sort_keys=True), "status": "pending",
+                       "created_at": now}
+                db.execute(f"INSERT OR IGNORE INTO runs ({', '.join(row)})"
+                           f" VALUES ({', '.join('?' * len(row))})", list(row.values()))
                 for study in run.studies:
                     db.execute("INSERT OR IGNORE INTO run_sweeps (run_id, sweep, study, added_at)"
                                " VALUES (?,?,?,?)", (run.id, sweep, study, now))
@@ -196,18 +194,19 @@ class Store:
             row = db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
             if row is None or row["status"] in FINISHED:
                 return False
-            db.execute(
-                "UPDATE runs SET status=?, metric=?, score=?, degenerate=?, diverged=?, per_epoch=?,"
-                " loss_curve=?, transferred=?, new=?, train_seconds=?, wall_seconds=?,"
-                " train_tokens=?, device=?, versions=?, git_commit=?, checkpoint=?, error=?,"
-                " result=?, finished_at=?, owner=NULL, lease_expires=NULL WHERE id=?",
-                (outcome["status"], m.get("metric"), _num(m.get("score")),
-                 _flag(m.get("degenerate")), _flag(m.get("diverged")), _json(m.get("per_epoch")),
-                 _json(_loss_curve(m)), _json(m.get("transferred")), _json(m.get("new")),
-                 m.get("train_seconds"), outcome.get("wall_seconds"), m.get("train_tokens"),
-                 outcome.get("device"), _json(outcome.get("versions")), outcome.get("git_commit"),
-                 outcome.get("checkpoint"), outcome.get("error"), _json(m) if m else None,
-                 time.time(), run_id))
+            values = {
+                "status": outcome["status"], "metric": m.get("metric"), "score": _num(m.get("score")),
+                "degenerate": _flag(m.get("degenerate")), "diverged": _flag(m.get("diverged")),
+                "per_epoch": _json(m.get("per_epoch")), "loss_curve": _json(_loss_curve(m)),
+                "transferred": _json(m.get("transferred")), "new": _json(m.get("new")),
+                "train_seconds": m.get("train_seconds"), "wall_seconds": outcome.get("wall_seconds"),
+                "train_tokens": m.get("train_tokens"), "device": outcome.get("device"),
+                "versions": _json(outcome.get("versions")), "git_commit": outcome.get("git_commit"),
+                "checkpoint": outcome.get("checkpoint"), "error": outcome.get("error"),
+                "result": _json(m) if m else None, "finished_at": time.time(),
+                "owner": None, "lease_expires": None}
+            db.execute(f"UPDATE runs SET {', '.join(f'{c}=?' for c in values)} WHERE id=?",
+                       [*values.values(), run_id])
             return True
 
     def forget(self, run_id: str) -> None:

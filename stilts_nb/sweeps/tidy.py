@@ -4,8 +4,10 @@
     df = results("runs/stilts.sqlite", status="done", task="rte")
     df.groupby("intermediate").score.agg(["min", "mean", "max"])
 
-JSON columns come back as Python objects (per_epoch, loss_curve, transferred, new, versions),
-flags as booleans, times as timestamps, and ``sweeps`` lists the sweep/study names that asked
+Every setting in a run's identity is a column (lr, seed, ..., tf32, keep_head, dropout: see
+sweeps/schema.py). JSON columns come back as Python objects (per_epoch, loss_curve, transferred,
+new, versions), flags as booleans (degenerate, diverged, tf32, keep_head; NA where a run stored
+before the setting existed does not record it), times as timestamps, and ``sweeps`` lists the sweep/study names that asked
 for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
@@ -21,30 +23,28 @@ import pandas as pd
 
 from ..errors import UserError
 from .identity import stale_reason
+from .schema import RUN_COLUMNS
 from .store import Store
 
-COLUMNS = ["id", "role", "intermediate", "task", "model", "lr", "batch_size", "warmup_ratio",
-           "seed", "epochs", "max_length", "train_limit", "eval_limit", "precision", "kernel",
-           "batching", "status", "stale", "metric", "score", "degenerate", "diverged", "per_epoch",
-           "loss_curve", "transferred", "new", "train_seconds", "wall_seconds", "train_tokens", "device",
-           "versions", "git_commit", "checkpoint", "init_id", "train_fingerprint",
-           "dev_fingerprint", "attempts", "error", "sweeps", "created_at", "started_at",
-           "finished_at"]
-JSON_COLUMNS = ("per_epoch", "loss_curve", "transferred", "new", "versions")
+# the runs table's shown columns (schema.py: one per identity setting among them), then three
+# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked
+DERIVED = ["kernel", "stale", "sweeps"]
+COLUMNS = [name for name, c in RUN_COLUMNS.items() if c.shown] + DERIVED
+FULL = ["identity", "config", "result"]  # full=True adds these
 TABLE = ["id", "role", "intermediate", "task", "lr", "batch_size", "warmup_ratio", "seed",
          "status", "metric", "score", "degenerate", "train_seconds", "stale"]
-DERIVED = ("sweeps", "stale", "kernel")  # not columns of the runs table
 
 
 def results(store, where: str | list | None = None, full: bool = False, **equals) -> pd.DataFrame:
     """All runs of a store. `equals` filters columns (task="rte"); `where` is a pandas query
     ("lr < 2e-5 and score > 0.6") or "key=value" terms. full=True adds identity, config and the
-    training's whole metrics dict."""
+    training's whole result (RunResult.to_dict())."""
+    # identity is read for `stale`; config and result (long JSON) only when asked for
+    stored = [c for c in COLUMNS if c not in DERIVED] + (FULL if full else ["identity"])
     with Store(store, create=False) as s:
-        extra = ", r.config, r.result" if full else ""
-        # the kernel lives in the metrics JSON, so stores older than the field read it as empty
+        # the kernel lives in the result JSON, so stores older than the field read it as empty
         df = pd.read_sql_query(
-            f"SELECT {', '.join('r.' + c for c in COLUMNS if c not in DERIVED)}{extra}, r.identity,"
+            f"SELECT {', '.join('r.' + c for c in stored)},"
             " json_extract(r.result, '$.kernel') AS kernel,"
             " group_concat(m.sweep || '/' || m.study, ';') AS sweeps"
             " FROM runs r LEFT JOIN run_sweeps m ON m.run_id = r.id GROUP BY r.id"
@@ -52,15 +52,17 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
             s.db)
         # stored relative to the store's folder (so the folder can move); absolute for readers
         df["checkpoint"] = df["checkpoint"].map(lambda v: str(s.path.parent / v) if isinstance(v, str) else None)
-    for col in JSON_COLUMNS + ("identity",) + (("config", "result") if full else ()):
-        df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else None)
+    for col in stored:
+        how = RUN_COLUMNS[col].reads_as
+        if how == "json":
+            df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else None)
+        elif how == "bool":
+            df[col] = df[col].map({1: True, 0: False}).astype("boolean")
+        elif how == "time":
+            df[col] = pd.to_datetime(df[col], unit="s")
     df["stale"] = df["identity"].map(lambda i: stale_reason(i) or "" if i else "")
     df["sweeps"] = df["sweeps"].map(lambda v: sorted(set(v.split(";"))) if isinstance(v, str) else [])
-    for col in ("degenerate", "diverged"):
-        df[col] = df[col].map({1: True, 0: False}).astype("boolean")
-    for col in ("created_at", "started_at", "finished_at"):
-        df[col] = pd.to_datetime(df[col], unit="s")
-    df = df[COLUMNS + (["identity", "config", "result"] if full else [])]
+    df = df[COLUMNS + (FULL if full else [])]
     for key, value in equals.items():
         df = _equal(df, key, value)
     for term in ([where] if isinstance(where, str) else where or []):
@@ -76,12 +78,14 @@ def _equal(df, key, value):
 
 def _where(df, term: str):
     m = re.fullmatch(r"\s*(\w+)\s*=\s*([^=<>!].*?)\s*", term)
-    if m:  # key=value shorthand; the value is compared as a number where the column is numeric
+    if m:  # key=value shorthand; the value is compared as a number (or flag) where the column is one
         key, raw = m.groups()
         if key not in df.columns:
             raise UserError(f"--where {term!r}: unknown column {key!r}; columns: {', '.join(df.columns)}")
         value = raw
-        if pd.api.types.is_numeric_dtype(df[key]):
+        if pd.api.types.is_bool_dtype(df[key]) and raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"  # keep_head=true, as a sweep file spells it
+        elif pd.api.types.is_numeric_dtype(df[key]):
             try:
                 value = float(raw)
             except ValueError:

@@ -20,7 +20,7 @@ from .corpus import Pool, SentenceRule, corpus_label, sentence_pool
 from .examples import accept, label_for, length_rule_accuracy, place
 from .generate import Generator, Sampling, batch_seed, load_causal_lm, resolve_dtype
 from ..training.hardware import kernel_family
-from .store import FORMAT, BuildFiles, content_hash
+from .build_files import FORMAT, BuildFiles, content_hash
 
 
 @dataclass(frozen=True)

@@ -51,15 +51,15 @@ def run_train(args) -> int:
 
     train_args(args)
     cfg = TrainConfig(**_settings(args), files=_files(args))
-    m = train(cfg)
+    r = train(cfg)
     if not _main_process():
         return 0
-    if m["diverged"]:
-        print(f"{m['task']}: diverged at update {m['diverged_at_step']}; scored as its broken model "
-              f"(first class for every example): {m['metric']} {m['score']:.4f} -> {args.out}/metrics.json")
+    if r.diverged:
+        print(f"{r.task}: diverged at update {r.diverged_at_step}; scored as its broken model "
+              f"(first class for every example): {r.metric} {r.score:.4f} -> {args.out}/metrics.json")
     else:
-        print(f"{m['task']}: {m['metric']} {m['score']:.4f} (final model, baseline {m['baseline']:.4f}"
-              f"{', degenerate' if m['degenerate'] else ''}) in {m['train_seconds']:.1f}s "
+        print(f"{r.task}: {r.metric} {r.score:.4f} (final model, baseline {r.baseline:.4f}"
+              f"{', degenerate' if r.degenerate else ''}) in {r.train_seconds:.1f}s "
               f"-> {args.out}/metrics.json")
     return 0
 

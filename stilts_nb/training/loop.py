@@ -1,4 +1,4 @@
-"""One fine-tuning run: ``train(TrainConfig) -> metrics dict`` (accelerate's nlp_example style).
+"""One fine-tuning run: ``train(TrainConfig) -> RunResult`` (accelerate's nlp_example style).
 
 What the authors did, and we do too: AdamW (weight decay 0.0, eps 1e-8), a linear schedule with
 warmup = ratio x total optimizer updates, gradient-norm clipping at 1.0, the seed fixing head
@@ -28,12 +28,13 @@ from tqdm.auto import tqdm
 
 from . import batching, compiled, data, evaluate, hardware, microbatch, models, tracking
 from .device import environment, free_memory, make_accelerator
+from .result import RunResult
 
 CLIP_NORM = 1.0
 
 
-def train(config) -> dict:
-    """Train one run and return its metrics (also written to ``config.out``/metrics.json).
+def train(config) -> RunResult:
+    """Train one run and return its result (also written to ``config.out``/metrics.json).
 
     Bad input raises UserError before any compute. A NaN/inf loss or gradient stops the run,
     which is then returned with ``diverged=True`` (no exception), so a sweep goes on. Its score is
@@ -72,33 +73,33 @@ def train(config) -> dict:
         if config.max_device_batch == "auto":
             config = replace(config, max_device_batch=microbatch.fit(
                 model, train_ex, collate, config.batch_size, accelerator))
-        result = _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex,
-                      collate, epochs, track)
-        result.update({
-            "task": task.name, "metric": task.metric, "model": config.model, "init": config.init,
-            "epochs": epochs, "optimizer_steps_planned": total, "warmup_steps": warmup,
-            "updates_per_epoch": per_epoch,
-            "micro_batches_per_update": math.ceil(math.ceil(config.batch_size / accelerator.num_processes)
-                                                  / config.max_device_batch),
-            "train_examples": len(train_ex), "eval_examples": len(dev_ex),
-            "data_fingerprint": {"train": train_ex.fingerprint, "dev": dev_ex.fingerprint},
-            "precision": config.precision, "kernel": hardware.kernel_family(), "tf32": tf32,
-            "attention": config.attention, "compile": config.compile, "batching": config.batching,
-            "max_device_batch_requested": requested_micro, **transfer,
-            "config": config.to_dict(), **environment(accelerator),
-        })
-        if result["diverged"]:
-            result["score"] = evaluate.constant_prediction_score(task.metric, dev_ex.labels)
-        result["baseline"] = evaluate.baseline(task, dev_ex.labels)
-        result["degenerate"] = result["diverged"] or result["score"] <= result["baseline"]
-        if config.save and not result["diverged"]:
+        trained = _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex,
+                       collate, epochs, track)
+        if trained["diverged"]:
+            trained["score"] = evaluate.constant_prediction_score(task.metric, dev_ex.labels)
+        baseline = evaluate.baseline(task, dev_ex.labels)
+        checkpoint = None
+        if config.save and not trained["diverged"]:
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
                 accelerator.unwrap_model(model).save_pretrained(config.out)
                 tokenizer.save_pretrained(config.out)
-            result["checkpoint"] = str(config.out)
+            checkpoint = str(config.out)
+        result = RunResult(
+            **trained, task=task.name, metric=task.metric, model=config.model, init=config.init,
+            epochs=epochs, optimizer_steps_planned=total, warmup_steps=warmup,
+            updates_per_epoch=per_epoch,
+            micro_batches_per_update=math.ceil(math.ceil(config.batch_size / accelerator.num_processes)
+                                               / config.max_device_batch),
+            train_examples=len(train_ex), eval_examples=len(dev_ex),
+            data_fingerprint={"train": train_ex.fingerprint, "dev": dev_ex.fingerprint},
+            precision=config.precision, kernel=hardware.kernel_family(), tf32=tf32,
+            attention=config.attention, compile=config.compile, batching=config.batching,
+            max_device_batch_requested=requested_micro, **transfer,
+            config=config.to_dict(), **environment(accelerator), baseline=baseline,
+            degenerate=trained["diverged"] or trained["score"] <= baseline, checkpoint=checkpoint)
         if config.out and accelerator.is_main_process:
-            evaluate.write_metrics(config.out, result)
+            evaluate.write_metrics(config.out, result.to_dict())
         return result
     finally:
         track.finish()
@@ -109,6 +110,7 @@ def train(config) -> dict:
 
 def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex, collate,
          epochs, track=tracking.OFF) -> dict:
+    """The epochs themselves -> the fields of RunResult that training measures."""
     from accelerate.utils import set_seed
 
     rank, world, device = accelerator.process_index, accelerator.num_processes, accelerator.device

@@ -1,0 +1,49 @@
+"""A process in which settings.py has one more entry, label_smoothing (test_settings.py runs it).
+
+The classes and tables made from SETTINGS (TrainConfig, the flags, the sweep keys, the store's
+columns) are built when stilts_nb is first imported, so the entry must be made before that, in
+a process of its own. This prints, as one JSON line, what the rest of stilts_nb made of it;
+the test decides whether that is right.
+
+    python tests/new_setting_process.py SWEEP_JSON STORE
+"""
+import contextlib
+import io
+import json
+import sys
+
+from stilts_nb.settings import SETTINGS, Setting
+
+SETTINGS["label_smoothing"] = Setting("ratio", 0.0, "smooth the one-hot targets by this much",
+                                      "label smoothing", sweep="sweep")
+
+from stilts_nb.cli import main  # noqa: E402 -- after the entry, on purpose
+from stilts_nb.errors import UserError  # noqa: E402
+from stilts_nb.sweeps import Store, expand, parse_sweep, results  # noqa: E402
+from stilts_nb.training import TrainConfig  # noqa: E402
+
+
+def facts(spec: dict, store: str) -> dict:
+    """`spec`: a sweep (as a dict) without the new setting; `store`: made before the setting."""
+    help_text = io.StringIO()
+    with contextlib.redirect_stdout(help_text), contextlib.suppress(SystemExit):
+        main(["train", "--help"])
+    runs = [expand(parse_sweep({**spec, "label_smoothing": v})).runs[0] for v in (0.0, 0.1)]
+    try:
+        parse_sweep({**spec, "label_smoothing": 2})
+        refused = None
+    except UserError as err:
+        refused = str(err)
+    with Store(store) as s:  # the column is added on opening
+        s.register(runs, "new")
+    df = results(store)
+    return {"help": " ".join(help_text.getvalue().split()),
+            "field": TrainConfig(task="rte", model="tiny:bert").label_smoothing,
+            "identity": [r.identity["label_smoothing"] for r in runs],
+            "ids_differ": runs[0].id != runs[1].id, "refused": refused,
+            "column": {run_id: None if value != value else value  # NaN: not recorded
+                       for run_id, value in zip(df.id, df.label_smoothing)}}
+
+
+if __name__ == "__main__":
+    print(json.dumps(facts(json.loads(sys.argv[1]), sys.argv[2])))
