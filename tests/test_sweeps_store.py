@@ -10,7 +10,7 @@ from stilts_nb.errors import UserError
 from stilts_nb.sweeps import Store, expand, parse_sweep, run_sweep
 from stilts_nb.sweeps import schema
 from stilts_nb.sweeps.store import this_owner
-from test_sweeps_common import fake_train, rte_dir, sweep_dict  # noqa: F401 -- fixtures
+from test_sweeps_common import sweep_dict
 
 
 def test_not_sqlite(tmp_path, capsys):

@@ -14,14 +14,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 LOSS_TOLERANCE = 1e-5
 
 
-def test_a_second_run_reuses_the_compiled_graph_and_both_match_eager(shared_data):
+def test_a_second_run_reuses_the_compiled_graph_and_both_match_eager(sample_data):
     torch._dynamo.reset()  # whatever other tests compiled: this test counts its own graphs
 
     def run(**kw):
         return train(TrainConfig(**{**dict(
             task="wic", model="tiny:bert", lr=1e-3, batch_size=16, warmup_ratio=0.1, seed=7,
             epochs=2, train_limit=50, eval_limit=32, progress=False, log_every=1,
-            batching="length", data_dir=str(shared_data)), **kw}))
+            batching="length", data_dir=str(sample_data)), **kw}))
 
     eager = run(compile="off")
     first = run(compile="on")
