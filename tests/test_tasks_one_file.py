@@ -22,7 +22,7 @@ from stilts_nb.tasks.samples import jsonl, splits, text
 
 def read(path):
     return [{"id": str(n), "a": r.need(obj, "a", path, n), "b": r.need(obj, "b", path, n),
-             "label": r.label(r.need(obj, "echo", path, n), {False: 0, True: 1}, path, n)}
+             "label": r.label(r.need(obj, "echo", path, n, bool), {False: 0, True: 1}, path, n)}
             for n, obj in r.jsonl(path)], [path]
 
 
@@ -102,6 +102,7 @@ def test_a_dropped_in_task_is_previewed_trained_priced_and_rehearsed(toy, tmp_pa
                                     "grid": {"lr": [1e-3], "batch_size": [8], "warmup_ratio": [0.0],
                                              "seed": [1]}}), store=tmp_path / "none.sqlite")
 
+    (tmp_path / "empty").mkdir()
     here, elsewhere = price(data), price(tmp_path / "empty")   # counted files / official sizes
     assert here["total"]["runs"] == 1 and 0 < here["cost_all"]["hours"] < elsewhere["cost_all"]["hours"]
 

@@ -35,16 +35,17 @@ from .transforms import derive, parse
 
 TASK_PATH = "STILTS_TASK_PATH"
 TASKS: dict = {}  # name -> Task, in the order the files were found (name order within a folder)
+_ORIGIN: dict = {}  # task name -> the file that declared it, for the message of a clash
 
 
-def declared(module) -> list:
+def _declared(module) -> list:
     """The tasks a module declares: its TASKS, else its TASK, else none (a helper module)."""
     return list(getattr(module, "TASKS", None) or ([module.TASK] if hasattr(module, "TASK") else []))
 
 
 def _add(module) -> list:
     names = []
-    for task in declared(module):
+    for task in _declared(module):
         if task.name in TASKS:
             raise UserError(f"{module.__file__}: task name {task.name!r} is declared already, in "
                             f"{_ORIGIN[task.name]}")
@@ -54,9 +55,6 @@ def _add(module) -> list:
     # the code as loaded now is what every run id names (tasks/content.py)
     warm_content_ids({name: TASKS[name] for name in names})
     return names
-
-
-_ORIGIN: dict = {}  # task name -> the file that declared it, for the message of a clash
 
 
 def register_from(folder) -> list:
