@@ -3,7 +3,9 @@
 Training costs about 6 x parameters FLOPs per token (forward + backward), evaluation 2 x (forward
 only), once at the end of a run and once per epoch with ``eval_each_epoch``. Tokens are counted as
 every sequence at its max length (x choices for multiple choice): an upper bound, since dynamic
-padding trains on fewer.
+padding trains on fewer. Examples are those counted in the data folder, or, where the files are
+not on this machine (a dry run of the paper's design on a laptop), the official sizes the task
+file declares (``Task.official_sizes``); a task that declares none is refused, not guessed.
 
 Throughput = the reference GPU's *peak* for the precision the runs use x an assumed utilization.
 The reference is an NVIDIA A100: 19.5 TFLOP/s in fp32 (TF32 off, as PyTorch's default for matmuls)
