@@ -60,7 +60,7 @@ def toy(toy_path):
     names = register_from(toy_path)
     yield get_task("toy")
     for name in names:
-        del TASKS[name]
+        TASKS.pop(name, None)
 
 
 def test_the_command_line_lists_a_task_from_the_task_path(toy_path, tmp_path):
@@ -107,10 +107,10 @@ def test_a_dropped_in_task_is_previewed_trained_priced_and_rehearsed(toy, tmp_pa
     assert here["total"]["runs"] == 1 and 0 < here["cost_all"]["hours"] < elsewhere["cost_all"]["hours"]
 
 
-def test_a_task_without_official_sizes_is_not_priced_by_a_guess(toy, tmp_path, monkeypatch):
+def test_a_task_without_official_sizes_is_not_priced_by_a_guess(toy, tmp_path):
     from stilts_nb.sweeps import dry_run, parse_sweep
 
-    monkeypatch.setitem(TASKS, "toy", replace(toy, official_sizes=None))
+    TASKS["toy"] = replace(toy, official_sizes=None)  # the toy fixture removes it afterwards
     (tmp_path / "empty").mkdir()
     sweep = parse_sweep({"name": "toy", "model": "tiny:bert", "data_dir": str(tmp_path / "empty"),
                          "intermediates": ["none"], "targets": ["toy"],

@@ -8,8 +8,8 @@ the files are the same bytes every time). Nothing here is meant to be learnable.
 Each task file declares its writer (``Task.sample``, base.Sample); this module holds the words
 they draw from and runs them all:
 
-    write(folder, sizes)          -> the files, e.g. folder/RTE/train.jsonl, folder/squad/train-v1.1.json
-    write_task(folder, "rte", size) -> one task file's sample alone
+    write(folder, sizes)             -> every file, e.g. folder/RTE/train.jsonl, folder/squad/train-v1.1.json
+    write_task(folder, "rte", size)  -> one task file's sample alone
 
 ``sizes`` overrides a writer's size by the name of its task file ("rte", "winogrande"), or of
 the SQuAD corpus ("squad").
