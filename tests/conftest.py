@@ -1,5 +1,9 @@
 """Shared fixtures. Tests never touch the network: the hub is switched off for the whole run
-(here, in the tests only: the package itself never forces offline mode)."""
+(here, in the tests only: the package itself never forces offline mode).
+
+Two kinds of task files: `sample_data`, small random-word files in every official layout, written
+by the task files' own sample writers (tasks/samples.py), which every clone has; and
+`shared_data`, the real files, for the tests that measure what only real data shows."""
 import os
 from pathlib import Path
 
@@ -33,6 +37,39 @@ def shared_data() -> Path:
             pytest.fail(f"{NO_DATA} (CI=true; looked in {path or 'nothing: the variable is unset'})")
         pytest.skip(NO_DATA)
     return path
+
+
+# Examples per sample file: enough for every engine test (WiC: the 96 of the length-grouping
+# test, 64 dev; WinoGrande XS dev: the 200 of the zero-shot seed test), small enough to write in
+# well under a second.
+SAMPLE_SIZES = {"wic": (100, 64), "cola": (48, 64), "socialiqa": (48, 40), "hellaswag": (40, 16),
+                "winogrande": {"xs": 40, "m": 48, "l": 96, "dev": 200}}
+
+
+@pytest.fixture(scope="session")
+def sample_data(tmp_path_factory) -> Path:
+    """Every task's sample files (not Synthesis, which is built), in one data folder."""
+    from stilts_nb.tasks import samples
+
+    return samples.write(tmp_path_factory.mktemp("sample_data"), SAMPLE_SIZES)
+
+
+@pytest.fixture
+def rte_dir(tmp_path):
+    """A data folder with a small RTE (SuperGLUE jsonl) only: 40 train, 16 dev examples."""
+    from test_sweeps_common import write_rte
+
+    return write_rte(tmp_path / "data")
+
+
+@pytest.fixture
+def fake_train(monkeypatch):
+    """The sweep executors' training engine replaced by one that records its calls."""
+    from test_sweeps_common import FakeTrain
+
+    fake = FakeTrain()
+    monkeypatch.setattr("stilts_nb.sweeps.executors.train_run", fake)
+    return fake
 
 
 @pytest.fixture(autouse=True)

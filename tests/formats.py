@@ -1,11 +1,12 @@
-"""Small files in each official format, written by the tests (no shared copy of HellaSwag/MedNLI)."""
-import json
+"""Real rows of HellaSwag and MedNLI (no shared copy of either), for the tests of their exact
+formats; random-word files in every layout are the task files' samples (tasks/samples.py)."""
 from pathlib import Path
+
+from stilts_nb.tasks.samples import jsonl
 
 
 def write_jsonl(path: Path, rows: list) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    jsonl(path, rows)
     return path
 
 

@@ -1,7 +1,6 @@
 """The paper profile's head rule, end to end on tiny:bert: a CoLA checkpoint's classification
 head is kept on WiC (2 labels -> 2 labels, as the authors' from_pretrained did) and replaced on
 MedNLI (2 -> 3 labels), with the reason recorded in each run's metrics."""
-import random
 from pathlib import Path
 
 import pytest
@@ -9,42 +8,21 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from formats import write_jsonl
 from stilts_nb.assets import load_tokenizer
 from stilts_nb.tasks import get_task
+from conftest import REPO
 from stilts_nb.training import models
-
-REPO = Path(__file__).resolve().parents[1]
-WORDS = "the a cat dog man woman car house runs sees eats finds red big small old new city river".split()
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def write_tasks(root: Path, n: int = 24) -> Path:
-    rng = random.Random(0)
-
-    def sentence(k=8):
-        return " ".join(rng.choices(WORDS, k=k))
-    (root / "CoLA").mkdir(parents=True)
-    for name in ("train.tsv", "dev.tsv"):
-        (root / "CoLA" / name).write_text("".join(f"gj04\t{rng.randint(0, 1)}\t\t{sentence()}.\n" for _ in range(n)))
-    for name in ("train.jsonl", "val.jsonl"):
-        write_jsonl(root / "WiC" / name, [{"idx": i, "word": "run", "sentence1": sentence(), "sentence2": sentence(),
-                                           "label": rng.random() < 0.5} for i in range(n)])
-    for name in ("mli_train_v1.jsonl", "mli_dev_v1.jsonl"):
-        write_jsonl(root / "MedNLI" / name, [{"pairID": str(i), "sentence1": sentence(), "sentence2": sentence(5),
-                                              "gold_label": rng.choice(["entailment", "contradiction", "neutral"])}
-                                             for i in range(n)])
-    return root
-
-
-def test_paper_profile_keeps_colas_head_on_wic_and_makes_a_new_one_on_mednli(tmp_path):
+def test_paper_profile_keeps_colas_head_on_wic_and_makes_a_new_one_on_mednli(tmp_path, sample_data):
     from stilts_nb.sweeps import parse_sweep, results, run_sweep
 
     spec = yaml.safe_load((REPO / "parameters" / "paper" / "02_intermediate_ablation.yaml").read_text())["sweep"]
     assert spec["keep_head"] is True                       # the paper profile follows the authors
     small = {"train_limit": 16, "eval_limit": 16, "epochs": 1}
-    spec.update(model="tiny:bert", data_dir=str(write_tasks(tmp_path / "data")), intermediates=["cola"],
+    spec.update(model="tiny:bert", data_dir=str(sample_data), intermediates=["cola"],
                 targets=["wic", "mednli"], resources={}, max_device_batch=16, eval_each_epoch=False,
                 grid={"lr": [1e-3], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12]},
                 intermediate_training={**spec["intermediate_training"], "lr": 1e-3, **small}, **small)

@@ -4,51 +4,41 @@ import pytest
 
 from stilts_nb.assets import load_tokenizer, resolve_model
 from stilts_nb.errors import UserError
-from stilts_nb.tasks import get_task, hub_split, inputs
+from stilts_nb.tasks import TASKS, get_task, hub_split, inputs
 
-HUB_ROWS = {  # one row per hub dataset, columns and label encodings as on the hub
-    "rte": {"sentence1": "A dog runs.", "sentence2": "An animal moves.", "label": 0, "idx": 3},
-    "wic": {"word": "bank", "sentence1": "River bank.", "sentence2": "Bank loan.", "label": 0, "idx": 1,
-            "start1": 6, "start2": 0, "end1": 10, "end2": 4},
-    "cola": {"sentence": "Him went.", "label": 0, "idx": 7},
-    "hellaswag": {"ind": 2, "ctx_a": "A man sits.", "ctx_b": "he", "endings": ["a", "b", "c", "d"], "label": "2",
-                  "activity_label": "x", "ctx": "A man sits. he", "source_id": "s", "split": "val", "split_type": "zeroshot"},
-    "socialiqa": {"context": "Kai smiled.", "question": "Why?", "answerA": "happy", "answerB": "sad", "answerC": "bored", "label": "1"},
-    "winogrande_l": {"sentence": "Ann thanked Bo because _ helped.", "option1": "Ann", "option2": "Bo", "answer": "2"},
-}
-EXPECTED = {
-    "rte": ("A dog runs.", "An animal moves.", 0),
-    "wic": ("bank</s>River bank.", "Bank loan.", 0),
-    "cola": ("Him went.", None, 0),
-    "hellaswag": ("A man sits.", "he c", 2),
-    "socialiqa": ("Kai smiled.</s>Why?", "happy", 0),
-    "winogrande_l": ("Ann thanked Bo because ", "Bo helped.", 1),
-}
+# Every hub copy's test row, as its task file declares it (Hub.test_row, Hub.test_inputs).
+HUB_ROWS = {name: task.hub.test_row for name, task in TASKS.items() if task.hub}
 
 
-def test_every_hub_copy_has_its_conversion_tested_and_is_in_the_readme():
+def test_every_hub_copy_declares_a_test_row_and_is_in_the_readme():
     from conftest import REPO
-    from stilts_nb.tasks import TASKS
 
-    with_hub = {t.name for t in TASKS.values() if t.hub}
-    tested = {get_task(n).name for n in HUB_ROWS} | {n for n in with_hub if n.startswith("winogrande_")}
-    assert with_hub <= tested
     readme = (REPO / "README.md").read_text()
     for task in TASKS.values():
         if task.hub:
+            assert task.hub.test_row and len(task.hub.test_inputs) == 3, f"{task.name}: no hub test row"
             assert f"`{task.hub.id}`" in readme, task.hub.id
 
 
 @pytest.mark.parametrize("name", list(HUB_ROWS))
 def test_hub_rows_become_the_same_inputs_as_local_files(name):
     task = get_task(name)
-    split = hub_split(task, "dev", datasets.Dataset.from_list([HUB_ROWS[name]]))
+    split = hub_split(task, "dev", datasets.Dataset.from_list([task.hub.test_row]))
     row = inputs(task, split.examples[0], "</s>")
-    text_a, text_b, label = EXPECTED[name]
+    text_a, text_b, label = task.hub.test_inputs
     if task.kind == "multiple_choice":
         row = {"label": row["label"], **row["choices"][label]}
     assert (row["text_a"], row["text_b"], row["label"]) == (text_a, text_b, label)
     assert split.source.startswith(f"hub:{task.hub.id}")
+
+
+def test_a_wrong_expectation_fails_the_hub_row_check():
+    """The check above can fail: the WiC row read with the columns swapped is not what it expects."""
+    task = get_task("wic")
+    swapped = {**task.hub.test_row, "sentence1": task.hub.test_row["sentence2"],
+               "sentence2": task.hub.test_row["sentence1"]}
+    row = inputs(task, hub_split(task, "dev", datasets.Dataset.from_list([swapped])).examples[0], "</s>")
+    assert (row["text_a"], row["text_b"], row["label"]) != task.hub.test_inputs
 
 
 def test_package_models_resolve_without_import():

@@ -15,7 +15,7 @@ from stilts_nb.sweeps import load_sweep, parse_sweep, results, run_sweep
 from stilts_nb.tasks import floor_standard_error, get_task, majority_share
 from stilts_nb.training import evaluate, hardware
 from stilts_nb.training.hardware import Capabilities
-from test_sweeps_common import FakeTrain, rte_dir, sweep_dict  # noqa: F401 -- fixture
+from test_sweeps_common import FakeTrain, sweep_dict
 
 PAPER = REPO / "parameters" / "paper"
 

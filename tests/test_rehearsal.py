@@ -55,6 +55,21 @@ def test_sample_files_cover_every_task_of_the_paper_profile(tmp_path):
     assert (again / "RTE" / "val.jsonl").read_bytes() == (folder / "RTE" / "val.jsonl").read_bytes()
 
 
+# sha256 over (path, bytes) of every file `samples.write(folder)` writes, taken from the files
+# written before the writers moved into the task files: the rehearsal's outputs depend on them
+SAMPLE_FILES_DIGEST = "413efb875a8e7ea3b4d708251c1127af9b984fb7cd5b7ef9178d7fee6e894b2a"
+
+
+def test_sample_files_keep_their_bytes(tmp_path):
+    import hashlib
+
+    samples.write(tmp_path)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(tmp_path)).encode() + b"\0" + path.read_bytes())
+    assert digest.hexdigest() == SAMPLE_FILES_DIGEST
+
+
 @pytest.mark.slow
 def test_paper_rehearsal_end_to_end(workspace, monkeypatch):
     monkeypatch.delenv("STILTS_DATA_DIR", raising=False)  # the rehearsal reads its own files only

@@ -1,23 +1,15 @@
-"""Helpers shared by the sweep tests: tiny RTE files, sweep files, and a fake training engine."""
-import json
-import random
+"""Helpers shared by the sweep tests: small RTE files, sweep files, and a fake training engine.
+(Their fixtures, rte_dir and fake_train, are in conftest.py.)"""
 from pathlib import Path
 
-import pytest
 import yaml
 
-WORDS = "the a cat dog man woman car house runs sees eats finds red big small old new city river".split()
+from stilts_nb.tasks import samples
 
 
 def write_rte(data_dir: Path, n_train: int = 40, n_dev: int = 16, seed: int = 0) -> Path:
-    rng = random.Random(seed)
-    folder = Path(data_dir) / "RTE"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, n in (("train.jsonl", n_train), ("val.jsonl", n_dev)):
-        rows = [{"premise": " ".join(rng.choices(WORDS, k=12)), "hypothesis": " ".join(rng.choices(WORDS, k=5)),
-                 "label": rng.choice(["entailment", "not_entailment"]), "idx": i} for i in range(n)]
-        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return Path(data_dir)
+    """RTE's sample files (SuperGLUE jsonl) alone; another seed writes other examples."""
+    return samples.write_task(data_dir, "rte", (n_train, n_dev), seed)
 
 
 def sweep_dict(data_dir, **over) -> dict:
@@ -56,19 +48,9 @@ class FakeTrain:
                 "transferred": ["bert"], "new": ["classifier"]}
 
 
-@pytest.fixture
-def rte_dir(tmp_path):
-    return write_rte(tmp_path / "data")
-
-
-@pytest.fixture
-def fake_train(monkeypatch):
-    fake = FakeTrain()
-    monkeypatch.setattr("stilts_nb.sweeps.executors.train_run", fake)
-    return fake
-
-
-def test_helpers_write_readable_rte(rte_dir):
+def test_helpers_write_readable_rte(rte_dir, tmp_path):
     from stilts_nb.tasks import get_task, load
 
-    assert len(load(get_task("rte"), "train", rte_dir).examples) == 40
+    assert [len(load(get_task("rte"), split, rte_dir).examples) for split in ("train", "dev")] == [40, 16]
+    other = write_rte(tmp_path / "other", seed=1)
+    assert (other / "RTE" / "train.jsonl").read_bytes() != (rte_dir / "RTE" / "train.jsonl").read_bytes()

@@ -7,7 +7,7 @@ import yaml
 from stilts_nb.cli import main
 from stilts_nb.errors import UserError
 from stilts_nb.sweeps import PAPER_GRID, dry_run, load_sweep
-from test_sweeps_common import rte_dir, sweep_dict, write_sweep  # noqa: F401 -- fixture
+from test_sweeps_common import sweep_dict, write_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -35,3 +35,19 @@ def test_a_model_it_cannot_size_is_refused(tmp_path):
     plan.sweep.model = "someone/unknown-encoder"   # not on this machine; the hub is off in tests
     with pytest.raises(UserError, match="cannot size model 'someone/unknown-encoder'"):
         estimate(plan)
+
+
+def test_files_not_here_are_priced_at_the_task_files_official_sizes(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from stilts_nb.tasks import TASKS
+
+    (tmp_path / "empty").mkdir()
+
+    def hours():
+        sweep = sweep_dict(tmp_path / "empty", train_limit=None, eval_limit=None, cost={"overhead_seconds": 0})
+        return estimate(expand(parse_sweep(sweep), strict=False))["hours"]
+
+    declared = hours()
+    monkeypatch.setitem(TASKS, "rte", replace(TASKS["rte"], official_sizes=(0, 0)))
+    assert hours() == 0 < declared           # the price moves with the declaration, nothing else

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from stilts_nb.sweeps import Store, results
-from test_sweeps_common import rte_dir, write_sweep  # noqa: F401 -- fixture
+from test_sweeps_common import write_sweep
 
 
 def _count(store, status):

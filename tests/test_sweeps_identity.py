@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from stilts_nb.sweeps import expand, parse_sweep
-from test_sweeps_common import rte_dir, sweep_dict, write_rte  # noqa: F401 -- fixture
+from test_sweeps_common import sweep_dict, write_rte
 
 
 def ids(data_dir, **over) -> list:

@@ -2,7 +2,7 @@
 import pytest
 
 from stilts_nb.sweeps import load_sweep, results, run_sweep
-from test_sweeps_common import rte_dir, write_sweep  # noqa: F401 -- fixture
+from test_sweeps_common import write_sweep
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'stilts-nb[ray]')")
 

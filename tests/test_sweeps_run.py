@@ -5,7 +5,7 @@ import pytest
 
 from stilts_nb.cli import main
 from stilts_nb.sweeps import Store, load_sweep, parse_sweep, results, run_sweep
-from test_sweeps_common import FakeTrain, fake_train, rte_dir, sweep_dict, write_sweep  # noqa: F401
+from test_sweeps_common import FakeTrain, sweep_dict, write_sweep
 
 
 def test_a_failing_run_does_not_stop_the_sweep(tmp_path, rte_dir, monkeypatch, capsys):

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import REPO, under_ci
 from stilts_nb.sweeps import Store, load_sweep, results, run_sweep
-from test_sweeps_common import fake_train, rte_dir, write_sweep  # noqa: F401 -- fixtures
+from test_sweeps_common import write_sweep
 
 SMOKE = REPO / "parameters" / "sweeps" / "smoke.yaml"
 

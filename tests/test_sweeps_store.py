@@ -13,7 +13,7 @@ from stilts_nb.settings import SETTINGS
 from stilts_nb.sweeps import Store, expand, parse_sweep, results, run_sweep
 from stilts_nb.sweeps import schema
 from stilts_nb.sweeps.store import this_owner
-from test_sweeps_common import fake_train, rte_dir, sweep_dict  # noqa: F401 -- fixtures
+from test_sweeps_common import sweep_dict
 
 
 def test_not_sqlite(tmp_path, capsys):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from stilts_nb.sweeps import Store, load_sweep, results, run_sweep
-from test_sweeps_common import fake_train, rte_dir, write_sweep  # noqa: F401 -- fixtures
+from test_sweeps_common import write_sweep
 from test_sweeps_crash import _count
 
 

@@ -14,7 +14,7 @@ from stilts_nb.tasks import get_task, samples, transforms
 from stilts_nb.tasks.content import _digest_source, content_id
 from stilts_nb.tasks.encode import tokenize_split
 from stilts_nb.training import ENGINE_VERSION
-from test_sweeps_common import fake_train, rte_dir, sweep_dict  # noqa: F401 -- fixtures
+from test_sweeps_common import sweep_dict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,7 +1,8 @@
-"""Every task with files in ../shared/data: counts equal the official sizes (SOURCES.md)."""
+"""Every task with files in ../shared/data: counts equal the official sizes (SOURCES.md), and
+the sizes each task file declares for the cost model (Task.official_sizes)."""
 import pytest
 
-from stilts_nb.tasks import examples, get_task, load, majority_baseline
+from stilts_nb.tasks import SPLITS, examples, get_task, load, majority_baseline
 
 OFFICIAL = [  # task, split, examples
     ("rte", "train", 2490), ("rte", "dev", 277),
@@ -18,6 +19,7 @@ OFFICIAL = [  # task, split, examples
 def test_official_sizes(shared_data, name, split, count):
     got = load(get_task(name), split, shared_data)
     assert len(got.examples) == count
+    assert get_task(name).official_sizes[SPLITS.index(split)] == count
     assert got.fingerprint.startswith("sha256:")
     labels = {ex["label"] for ex in got.examples}
     task = get_task(name)

@@ -4,7 +4,7 @@ run; MLflow's file store the same way where MLflow is installed (not by `make se
 import pytest
 
 from stilts_nb.sweeps import load_sweep, results, run_sweep
-from test_sweeps_common import rte_dir, write_sweep  # noqa: F401 -- fixture
+from test_sweeps_common import write_sweep
 
 NO_TB = "the tracking extra is not installed (pip install 'stilts-nb[tracking]')"
 

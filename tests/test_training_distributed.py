@@ -22,20 +22,20 @@ FLAGS = ["--task", "wic", "--model", "tiny:bert", "--lr", "1e-3", "--batch-size"
          "--no-progress"]
 
 
-def test_two_processes_match_one(shared_data, tmp_path):
+def test_two_processes_match_one(sample_data, tmp_path):
     torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable)) or shutil.which("torchrun")
     assert torchrun, "torchrun (part of torch) not found"
     # in-process first: it fills the tokenization cache the torchrun ranks then read
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        one = train(TrainConfig(data_dir=str(shared_data), **SETTINGS)).to_dict()  # as metrics.json
+        one = train(TrainConfig(data_dir=str(sample_data), **SETTINGS)).to_dict()  # as metrics.json
     finally:
         torch.set_num_threads(threads)
-    env = dict(os.environ, STILTS_DATA_DIR=str(shared_data), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    env = dict(os.environ, STILTS_DATA_DIR=str(sample_data), OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
     # its own process group: on a timeout the workers go too, not just the torchrun parent
     proc = subprocess.Popen([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "stilts_nb.cli",
-                             "train", *FLAGS, "--data-dir", str(shared_data), "--out", str(tmp_path)],
+                             "train", *FLAGS, "--data-dir", str(sample_data), "--out", str(tmp_path)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:

@@ -1,4 +1,4 @@
-"""The training loop on a tiny random BERT and the real shared WiC files (seconds per test)."""
+"""The training loop on a tiny random BERT and WiC's sample files (seconds per test)."""
 import gc
 import json
 import math
@@ -16,11 +16,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
-def tiny(shared_data):
+def tiny(sample_data):
     def make(**kw):
         base = dict(task="wic", model="tiny:bert", lr=1e-3, batch_size=16, warmup_ratio=0.1,
                     seed=7, epochs=2, train_limit=48, eval_limit=32, progress=False,
-                    log_every=1, data_dir=str(shared_data))
+                    log_every=1, data_dir=str(sample_data))
         base.update(kw)
         return TrainConfig(**base)
     return make
@@ -76,6 +76,10 @@ def test_same_seed_is_bitwise_identical_and_seeds_differ(tiny):
 
 
 def test_seed_fixes_data_order_and_head():
+    from stilts_nb.assets import load_tokenizer
+    from stilts_nb.tasks import get_task
+    from stilts_nb.training import models
+
     lengths = list(range(100))
     plans = [batching.epoch_batches(lengths, 16, torch.Generator().manual_seed(s), mode)
              for s in (1, 1, 2) for mode in ("random", "length")]
@@ -83,6 +87,13 @@ def test_seed_fixes_data_order_and_head():
     assert plans[0] != plans[4] and plans[1] != plans[5]
     for plan in plans:  # every epoch visits every example exactly once
         assert sorted(i for b in plan for i in b) == lengths
+    # the classification head, built as the loop builds it: the seed decides it, and only it
+    source = models.inspect("tiny:bert", load_tokenizer("tiny:bert"))
+    heads = [models.build(get_task("wic"), source, seed)[0].state_dict() for seed in (1, 1, 2)]
+    for key in ("classifier.weight", "classifier.bias"):
+        assert torch.equal(heads[0][key], heads[1][key])
+    assert not torch.equal(heads[0]["classifier.weight"], heads[2]["classifier.weight"])
+    assert torch.equal(heads[0]["bert.pooler.dense.weight"], heads[2]["bert.pooler.dense.weight"])
 
 
 def test_length_grouping_cuts_padding(tiny):
@@ -147,14 +158,16 @@ def test_many_runs_release_models(tiny):
         assert alive() == before
 
 
-def test_mcc_task_and_cli_writes_metrics(shared_data, tmp_path, capsys):
+def test_mcc_task_and_cli_writes_metrics(sample_data, tmp_path, capsys):
     from stilts_nb import cli
 
-    train_file = shared_data / "CoLA" / "glue_train_resplit_amrnag" / "train.tsv"
+    train_file = tmp_path / "resplit" / "train.tsv"  # an explicit train file, as a CoLA re-split
+    train_file.parent.mkdir()
+    train_file.write_bytes((sample_data / "CoLA" / "train.tsv").read_bytes())
     code = cli.main(["train", "--task", "cola", "--model", "tiny:bert", "--lr", "1e-3",
                      "--batch-size", "16", "--warmup-ratio", "0.1", "--seed", "1", "--epochs", "1",
                      "--train-limit", "32", "--eval-limit", "64", "--eval-each-epoch",
-                     "--data-dir", str(shared_data), "--train-file", str(train_file),
+                     "--data-dir", str(sample_data), "--train-file", str(train_file),
                      "--no-progress", "--out", str(tmp_path)])
     assert code == 0 and "metrics.json" in capsys.readouterr().out
     m = json.loads((tmp_path / "metrics.json").read_text())

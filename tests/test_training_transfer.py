@@ -1,4 +1,5 @@
-"""Head-aware transfer between tasks, checkpoints as --init, and zero-shot evaluation."""
+"""Head-aware transfer between tasks, checkpoints as --init, and zero-shot evaluation (tiny:bert
+on the tasks' sample files)."""
 import json
 
 import pytest
@@ -15,11 +16,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def checkpoints(shared_data, tmp_path_factory):
+def checkpoints(sample_data, tmp_path_factory):
     """One multiple-choice (WinoGrande) and one classification (WiC) checkpoint of tiny:bert."""
     root = tmp_path_factory.mktemp("ckpt")
     common = dict(model="tiny:bert", lr=1e-3, batch_size=16, warmup_ratio=0.0, seed=5, epochs=1,
-                  train_limit=32, eval_limit=48, progress=False, data_dir=str(shared_data), save=True)
+                  train_limit=32, eval_limit=48, progress=False, data_dir=str(sample_data), save=True)
     mc = train(TrainConfig(task="winogrande_xs", out=str(root / "mc"), **common))
     cls = train(TrainConfig(task="wic", out=str(root / "cls"), **common))
     return {"mc": root / "mc", "cls": root / "cls", "mc_metrics": mc, "cls_metrics": cls}
@@ -81,36 +82,36 @@ def test_classification_head_new_even_when_shapes_match(checkpoints):
     assert rec["new"] == [] and torch.equal(kept["classifier.weight"], saved["classifier.weight"])
 
 
-def test_training_from_init_records_transfer(checkpoints, shared_data, tmp_path):
+def test_training_from_init_records_transfer(checkpoints, sample_data, tmp_path):
     code = cli.main(["train", "--task", "winogrande_xs", "--model", "tiny:bert", "--init",
                      str(checkpoints["cls"]), "--lr", "1e-3", "--batch-size", "8", "--warmup-ratio", "0",
                      "--seed", "2", "--epochs", "1", "--train-limit", "16", "--eval-limit", "16",
-                     "--data-dir", str(shared_data), "--no-progress", "--out", str(tmp_path)])
+                     "--data-dir", str(sample_data), "--no-progress", "--out", str(tmp_path)])
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert code == 0 and m["init"] == str(checkpoints["cls"])
     assert m["transferred"] == ["bert"] and m["new"] == ["classifier"] and m["source_kind"] == "classification"
 
 
-def test_zero_shot_of_mc_checkpoint_reproduces_its_final_score(checkpoints, shared_data, tmp_path):
+def test_zero_shot_of_mc_checkpoint_reproduces_its_final_score(checkpoints, sample_data, tmp_path):
     m = zero_shot(EvalConfig(task="winogrande_xs", model=str(checkpoints["mc"]), seeds=(1, 2, 3),
-                             eval_limit=48, data_dir=str(shared_data), progress=False, out=str(tmp_path)))
+                             eval_limit=48, data_dir=str(sample_data), progress=False, out=str(tmp_path)))
     assert m["head_transferred"] and m["new"] == []
     assert m["scores"] == [checkpoints["mc_metrics"]["score"]]    # a trained head: seeds cannot matter
     assert json.loads((tmp_path / "metrics.json").read_text())["score"] == m["score"]
 
 
-def test_zero_shot_to_other_number_of_choices(checkpoints, shared_data):
+def test_zero_shot_to_other_number_of_choices(checkpoints, sample_data):
     m = zero_shot(EvalConfig(task="socialiqa", model=str(checkpoints["mc"]), eval_limit=30,
-                             data_dir=str(shared_data), progress=False))
-    labels = [ex["label"] for ex in load(get_task("socialiqa"), "dev", shared_data).examples[:30]]
+                             data_dir=str(sample_data), progress=False))
+    labels = [ex["label"] for ex in load(get_task("socialiqa"), "dev", sample_data).examples[:30]]
     majority = max(labels.count(c) for c in set(labels)) / 30  # the floor: not chance (issue 17)
     assert m["head_transferred"] and m["baseline"] == pytest.approx(majority) and majority > 1 / 3
     assert 0 <= m["score"] <= 1 and m["eval_examples"] == 30
 
 
-def test_zero_shot_random_head_over_seeds(shared_data):
+def test_zero_shot_random_head_over_seeds(sample_data):
     m = zero_shot(EvalConfig(task="winogrande_xs", model="tiny:bert", seeds=(1, 2, 3, 4), eval_limit=200,
-                             data_dir=str(shared_data), progress=False))
+                             data_dir=str(sample_data), progress=False))
     assert not m["head_transferred"] and m["new"] == ["classifier"] and len(m["scores"]) == 4
     assert m["score"] == pytest.approx(sum(m["scores"]) / 4)
     assert m["score_std"] > 0 and m["score_min"] < m["score_max"]   # the head seed matters

@@ -3,7 +3,9 @@
 Training costs about 6 x parameters FLOPs per token (forward + backward), evaluation 2 x (forward
 only), once at the end of a run and once per epoch with ``eval_each_epoch``. Tokens are counted as
 every sequence at its max length (x choices for multiple choice): an upper bound, since dynamic
-padding trains on fewer.
+padding trains on fewer. Examples are those counted in the data folder, or, where the files are
+not on this machine (a dry run of the paper's design on a laptop), the official sizes the task
+file declares (``Task.official_sizes``); a task that declares none is refused, not guessed.
 
 Throughput = the reference GPU's *peak* for the precision the runs use x an assumed utilization.
 The reference is an NVIDIA A100: 19.5 TFLOP/s in fp32 (TF32 off, as PyTorch's default for matmuls)
@@ -23,14 +25,6 @@ PEAK_TFLOPS = {"fp32": 19.5, "bf16": 312.0}   # A100 (SXM), dense
 PEAK_TFLOPS["auto"] = PEAK_TFLOPS["bf16"]      # `auto` picks bf16 on an A100
 UTILIZATION = 0.4                              # assumed share of peak actually reached
 DEFAULT_OVERHEAD_S = 30.0
-# Official training-set sizes (the paper's Table 1 and the datasets' papers), used when the data
-# is not on this machine (a dry run of the paper's design on a laptop).
-# Synthesis: the paper's 30k train; the dev size is what `stilts-nb synthesis` builds (--dev 2000).
-OFFICIAL = {"hellaswag": (39905, 10042), "synthesis": (30000, 2000), "mednli": (11232, 1395),
-            "cola": (8551, 1043), "rte": (2490, 277), "wic": (5428, 638),
-            "socialiqa": (33410, 1954), "winogrande_xs": (160, 1267), "winogrande_s": (640, 1267),
-            "winogrande_m": (2558, 1267), "winogrande_l": (10234, 1267),
-            "winogrande_xl": (40398, 1267)}
 KNOWN_PARAMS = {"roberta-large": 355e6, "roberta-base": 125e6, "bert-base-uncased": 110e6,
                 "bert-large-uncased": 335e6, "FacebookAI/roberta-large": 355e6,
                 "FacebookAI/roberta-base": 125e6}
@@ -69,14 +63,26 @@ def run_seconds(run, params: float, tflops: float, overhead: float) -> float:
 
     c = run.config
     task = get_task(c["task"])
-    official = OFFICIAL.get(task.base, (10000, 1000))
-    train = run.train_size if run.train_size is not None else min(
-        task.subsample or official[0], c["train_limit"] or official[0])
-    dev = run.dev_size if run.dev_size is not None else min(official[1], c["eval_limit"] or official[1])
+    if run.train_size is not None and run.dev_size is not None:  # the files are here: counted
+        train, dev = run.train_size, run.dev_size
+    else:  # not on this machine (a dry run of the paper's design on a laptop): the official sizes
+        official = official_sizes(task)
+        train = run.train_size if run.train_size is not None else min(
+            task.subsample or official[0], c["train_limit"] or official[0])
+        dev = run.dev_size if run.dev_size is not None else min(official[1], c["eval_limit"] or official[1])
     per_example = c["max_length"] * max(task.num_choices, 1)
     eval_passes = 1 + (c["epochs"] if c.get("eval_each_epoch") else 0)
     flops = 6 * params * train * per_example * c["epochs"] + 2 * params * dev * per_example * eval_passes
     return flops / (tflops * 1e12) + overhead
+
+
+def official_sizes(task) -> tuple:
+    """(train, dev) examples as the task file declares them (``Task.official_sizes``)."""
+    if task.official_sizes is None:
+        raise UserError(f"cost estimate: task {task.base!r} declares no official_sizes and its files are "
+                        "not on this machine; add official_sizes=(train, dev) to its Task declaration, "
+                        "or put its files in the data folder so they are counted")
+    return task.official_sizes
 
 
 def throughput(sweep) -> tuple:

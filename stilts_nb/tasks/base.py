@@ -18,6 +18,7 @@ from ..assets import data_dir as default_data_dir
 from ..checks import text_file
 from ..errors import MissingData, UserError
 from ..settings import PAPER_INTERMEDIATE
+from .transforms import apply as apply_transforms
 
 SPLITS = ("train", "dev")
 # The authors' intermediate-task setting (lr 1e-5, batch 16, seed 42, warmup ratio 0.1).
@@ -54,6 +55,21 @@ class Hub:
     splits: dict                          # our split -> hub split
     convert: Callable[[dict, int], dict]  # (row, index) -> raw example
     revision: str | None = None           # a commit sha of the dataset repository
+    # One row as the hub serves it and the inputs it must become with RoBERTa's separator "</s>":
+    # (text_a, text_b, label), for multiple choice the right choice's texts. tests/
+    # test_hub_and_assets.py converts every hub copy's row, so no converter goes untested.
+    test_row: dict = field(default_factory=dict)
+    test_inputs: tuple = ()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A writer of a small copy of a task's files in one of its official layouts, in random words
+    from a seeded stream (tasks/samples.py): the rehearsal and the tests read it exactly as they
+    would read the real files. ``size`` is what ``write`` gets, usually (train, dev) examples."""
+
+    write: Callable                       # (data folder, size, random.Random) -> None
+    size: object = (48, 32)
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,10 @@ class Task:
     obtain: str = ""                      # how to get the files when there is no hub copy
     transforms: tuple = ()                # applied transform names, e.g. ("p",)
     subsample: int | None = None          # the @N of the name: train examples kept
+    # (train, dev) examples of the official files: what the cost model prices a run at when the
+    # files are not on this machine (a dry run of the paper's design on a laptop)
+    official_sizes: tuple | None = None
+    sample: Sample | None = None          # None: no sample files (e.g. Synthesis, which is built)
 
     @property
     def base(self) -> str:
@@ -118,8 +138,6 @@ def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: 
     CoLA re-split train file); the reader is the layout whose main file name matches. A relative
     path is taken relative to the data folder.
     """
-    from .transforms import apply  # transforms import this module
-
     if split not in SPLITS:
         raise UserError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     if files and split in files:
@@ -132,7 +150,7 @@ def load(task: Task, split: str, data_dir=None, files: dict | None = None, hub: 
     else:
         raw = _read_default(task, split, default_data_dir(data_dir), hub)
     raw.split = split
-    raw.examples = apply(task, raw.examples, split)
+    raw.examples = apply_transforms(task, raw.examples, split)
     return raw
 
 

@@ -1,17 +1,26 @@
-"""Small files in every official format the paper profile reads, written by the package.
+"""Small files in every official format the paper profile reads, written by the task files.
 
 The paper rehearsal (parameters/paper-rehearsal.yaml) runs the paper's notebooks on these
-instead of the real data: the readers, layouts, transforms, label mappings and the SQuAD corpus
-path are the real ones, only the text is random words (seeded, so the files are the same bytes
-every time). Nothing here is meant to be learnable.
+instead of the real data, and the tests train on them: the readers, layouts, transforms, label
+mappings and the SQuAD corpus path are the real ones, only the text is random words (seeded, so
+the files are the same bytes every time). Nothing here is meant to be learnable.
 
-    write(folder, sizes)   -> the files, e.g. folder/RTE/train.jsonl, folder/squad/train-v1.1.json
+Each task file declares its writer (``Task.sample``, base.Sample); this module holds the words
+they draw from and runs them all:
+
+    write(folder, sizes)             -> every file, e.g. folder/RTE/train.jsonl, folder/squad/train-v1.1.json
+    write_task(folder, "rte", size)  -> one task file's sample alone
+
+``sizes`` overrides a writer's size by the name of its task file ("rte", "winogrande"), or of
+the SQuAD corpus ("squad").
 """
 from __future__ import annotations
 
 import json
 import random
 from pathlib import Path
+
+from ..errors import UserError
 
 WORDS = ("the a man woman child dog city river house road school market doctor teacher farmer "
          "window door garden kitchen table letter book song game plan storm winter summer night "
@@ -21,120 +30,82 @@ WORDS = ("the a man woman child dog city river house road school market doctor t
          "under over with without from into").split()
 NAMES = ("Maria", "James", "Aisha", "Kenji", "Olga", "Pedro", "Fatima", "Lars", "Chen", "Nia")
 
-# examples per file: (train, dev); HellaSwag's train must hold the paper's largest subsample
-# (hellaswag-p@10000), WinoGrande's sizes keep XS < M < L.
-SIZES = {"rte": (48, 32), "wic": (48, 32), "cola": (48, 32), "mednli": (48, 32),
-         "socialiqa": (48, 32), "hellaswag": (10000, 32),
-         "winogrande": {"xs": 24, "m": 48, "l": 96, "dev": 32}, "squad": 60}
+# The writers that existed before they moved into the task files draw, in this order, from one
+# shared random stream, so their files (and the rehearsal's outputs made from them) keep their
+# bytes. A task added since draws from a stream of its own, seeded by its file's name, so adding
+# one changes no other task's files.
+SHARED_STREAM = ("rte", "wic", "cola", "mednli", "hellaswag", "socialiqa", "winogrande", "squad")
+SQUAD_SIZE = 60  # paragraphs: enough sentences for the rehearsal's Synthesis build
 
 
 def write(folder, sizes: dict | None = None, seed: int = 0) -> Path:
-    """Write every task's files under ``folder`` (a data dir); returns it."""
+    """Write every task's sample files under ``folder`` (a data dir); returns it."""
     folder = Path(folder)
-    sizes = {**SIZES, **(sizes or {})}
-    rng = random.Random(seed)
-    for task, writer in WRITERS.items():
-        writer(folder, sizes[task], rng)
+    sizes = sizes or {}
+    writers = _writers()
+    unknown = set(sizes) - set(writers)
+    if unknown:  # a misspelt name would silently write the default size
+        raise UserError(f"samples.write: no sample writer named {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(writers)}")
+    shared = random.Random(seed)
+    for name, (writer, size) in writers.items():
+        rng = shared if name in SHARED_STREAM else random.Random(f"{seed}:{name}")
+        writer(folder, sizes.get(name, size), rng)
     return folder
 
 
-def _text(rng, lo=6, hi=14) -> str:
+def write_task(folder, name: str, size=None, seed: int = 0) -> Path:
+    """Write one writer's files alone (e.g. "rte" for a test about sweeps, not tasks), from a
+    stream of its own: the same bytes for the same seed, not those of a full `write`."""
+    writers = _writers()
+    if name not in writers:
+        raise UserError(f"samples.write_task: no sample writer named {name!r}; known: {', '.join(writers)}")
+    writer, default = writers[name]
+    writer(Path(folder), default if size is None else size, random.Random(seed))
+    return Path(folder)
+
+
+def _writers() -> dict:
+    """name -> (write, default size): the shared stream's in its order, then every other task
+    file's in name order. Tasks of one file (WinoGrande's sizes) share one writer."""
+    from . import TASKS
+
+    found = {"squad": (write_squad, SQUAD_SIZE)}
+    for task in TASKS.values():
+        if task.sample is not None:
+            found.setdefault(task.sample.write.__module__.rpartition(".")[2],
+                             (task.sample.write, task.sample.size))
+    first = [name for name in SHARED_STREAM if name in found]
+    return {name: found[name] for name in first + sorted(set(found) - set(first))}
+
+
+def text(rng, lo=6, hi=14) -> str:
+    """A random sentence of lo..hi words, capitalized, with a full stop."""
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(lo, hi))).capitalize() + "."
 
 
-def _jsonl(path: Path, rows) -> None:
+def jsonl(path: Path, rows) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
-def _lines(path: Path, values) -> None:
+def lines(path: Path, values) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{v}\n" for v in values), encoding="utf-8")
 
 
-def _splits(sizes):
-    return zip(("train", "dev"), sizes)
+def splits(size):
+    """(split, examples) for a (train, dev) size."""
+    return zip(("train", "dev"), size)
 
 
-def _rte(root, sizes, rng):  # SuperGLUE jsonl
-    for split, n in _splits(sizes):
-        _jsonl(root / "RTE" / ("train.jsonl" if split == "train" else "val.jsonl"),
-               [{"premise": _text(rng, 15, 30), "hypothesis": _text(rng), "idx": i,
-                 "label": rng.choice(["entailment", "not_entailment"])} for i in range(n)])
-
-
-def _wic(root, sizes, rng):  # the original WiC_dataset: 5 tab-separated columns + a gold file
-    for split, n in _splits(sizes):
-        rows, gold = [], []
-        for _ in range(n):
-            word = rng.choice(WORDS[3:40])
-            rows.append("\t".join([word, rng.choice("NV"), f"{rng.randint(0, 5)}-{rng.randint(0, 5)}",
-                                   f"{_text(rng)[:-1]} {word}.", f"{word.capitalize()} {_text(rng)}"]))
-            gold.append(rng.choice("TF"))
-        _lines(root / "WiC" / split / f"{split}.data.txt", rows)
-        _lines(root / "WiC" / split / f"{split}.gold.txt", gold)
-
-
-def _cola(root, sizes, rng):  # GLUE tsv without header: source, label, original mark, sentence
-    for split, n in _splits(sizes):
-        rows = []
-        for _ in range(n):
-            label = rng.randint(0, 1)
-            rows.append("\t".join(["gj04", str(label), "" if label else "*", _text(rng)]))
-        _lines(root / "CoLA" / f"{split}.tsv", rows)
-
-
-def _mednli(root, sizes, rng):  # PhysioNet jsonl
-    for split, n in _splits(sizes):
-        _jsonl(root / "MedNLI" / f"mli_{split}_v1.jsonl",
-               [{"sentence1": _text(rng, 10, 25), "sentence2": _text(rng), "pairID": f"{split}-{i}",
-                 "gold_label": rng.choice(["entailment", "contradiction", "neutral"])} for i in range(n)])
-
-
-def _hellaswag(root, sizes, rng):  # rowanz jsonl
-    for split, n in _splits(sizes):
-        _jsonl(root / "HellaSwag" / ("hellaswag_train.jsonl" if split == "train" else "hellaswag_val.jsonl"),
-               [{"ind": i, "activity_label": rng.choice(WORDS), "ctx_a": _text(rng),
-                 "ctx_b": " ".join(rng.choice(WORDS) for _ in range(3)), "split": split,
-                 "split_type": "indomain", "label": rng.randint(0, 3), "source_id": f"s{i}",
-                 "endings": [_text(rng, 4, 10) for _ in range(4)]} for i in range(n)])
-
-
-def _socialiqa(root, sizes, rng):  # allenai jsonl + a labels file (1/2/3)
-    for split, n in _splits(sizes):
-        name = "train" if split == "train" else "dev"
-        _jsonl(root / "SocialIQA" / f"{name}.jsonl",
-               [{"context": _text(rng, 10, 20), "question": f"What will {rng.choice(NAMES)} want to do next?",
-                 **{f"answer{c}": _text(rng, 3, 6) for c in "ABC"}} for _ in range(n)])
-        _lines(root / "SocialIQA" / f"{name}-labels.lst", [rng.randint(1, 3) for _ in range(n)])
-
-
-def _winogrande(root, sizes, rng):  # allenai jsonl with the answer in each row
-    def rows(n):
-        out = []
-        for i in range(n):
-            a, b = rng.sample(NAMES, 2)
-            out.append({"qID": f"q{i}", "sentence": f"{a} {_text(rng, 4, 8)[:-1].lower()} than {b} "
-                                                    f"because _ {_text(rng, 3, 6).lower()}",
-                        "option1": a, "option2": b, "answer": str(rng.randint(1, 2))})
-        return out
-
-    for size in ("xs", "m", "l"):
-        _jsonl(root / "WinoGrande" / f"train_{size}.jsonl", rows(sizes[size]))
-    _jsonl(root / "WinoGrande" / "dev.jsonl", rows(sizes["dev"]))
-
-
-def _squad(root, n, rng):
-    """SQuAD v1.1 train: paragraphs of long sentences, as the Synthesis builder cuts them (at
-    least 20 words each, split on '. ')."""
-    paragraphs = [{"context": ". ".join(_text(rng, 22, 30)[:-1] for _ in range(3)) + ".",
+def write_squad(root, n, rng):
+    """SQuAD v1.1 train, the Synthesis builder's corpus (not a task): paragraphs of long sentences,
+    as the builder cuts them (at least 20 words each, split on '. ')."""
+    paragraphs = [{"context": ". ".join(text(rng, 22, 30)[:-1] for _ in range(3)) + ".",
                    "qas": [{"id": f"q{i}", "question": "What?", "answers": [{"answer_start": 0, "text": "x"}]}]}
                   for i in range(n)]
     path = root / "squad" / "train-v1.1.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"version": "1.1", "data": [{"title": "Rehearsal", "paragraphs": paragraphs}]}),
                     encoding="utf-8")
-
-
-WRITERS = {"rte": _rte, "wic": _wic, "cola": _cola, "mednli": _mednli, "hellaswag": _hellaswag,
-           "socialiqa": _socialiqa, "winogrande": _winogrande, "squad": _squad}

@@ -3,8 +3,9 @@
 Each choice is (context + sep + question, answer). The authors trained on an undocumented
 modified file ("clip60"); we use the full official 33,410 training examples.
 """
-from . import readers as r
-from .base import Hub, Layout, Task
+from .. import readers as r
+from ..base import Hub, Layout, Sample, Task
+from ..samples import NAMES, jsonl, lines, splits, text
 
 
 def read(path):
@@ -18,6 +19,15 @@ def read(path):
     return r.with_labels(path, examples, labels, {"1": 0, "2": 1, "3": 2}), [path, labels]
 
 
+def write_sample(root, size, rng):  # allenai jsonl + a labels file (1/2/3)
+    for split, n in splits(size):
+        name = "train" if split == "train" else "dev"
+        jsonl(root / "SocialIQA" / f"{name}.jsonl",
+              [{"context": text(rng, 10, 20), "question": f"What will {rng.choice(NAMES)} want to do next?",
+                **{f"answer{c}": text(rng, 3, 6) for c in "ABC"}} for _ in range(n)])
+        lines(root / "SocialIQA" / f"{name}-labels.lst", [rng.randint(1, 3) for _ in range(n)])
+
+
 TASK = Task(
     name="socialiqa", kind="multiple_choice", metric="accuracy", max_length=70, epochs=3,
     folder="SocialIQA", num_choices=3,
@@ -28,7 +38,12 @@ TASK = Task(
             lambda row, i: {"id": str(i), "context": row["context"], "question": row["question"],
                             "endings": [row["answerA"], row["answerB"], row["answerC"]],
                             "label": int(row["label"]) - 1},
-            revision=None),  # unpinned: no public commit found; the one read is recorded
+            revision=None,  # unpinned: no public commit found; the one read is recorded
+            test_row={"context": "Kai smiled.", "question": "Why?", "answerA": "happy", "answerB": "sad",
+                      "answerC": "bored", "label": "1"},
+            test_inputs=("Kai smiled.</s>Why?", "happy", 0)),
     format=lambda ex, ending, sep: (ex["context"] + sep + ex["question"], ending),
     description="commonsense QA, multiple choice (crowdsourcing)",
+    official_sizes=(33410, 1954),
+    sample=Sample(write_sample),
 )

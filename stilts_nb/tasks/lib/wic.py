@@ -2,8 +2,9 @@
 
 Input as the authors: (word + sep + sentence1, sentence2), no spaces around the separator.
 """
-from . import readers as r
-from .base import Hub, Layout, Task
+from .. import readers as r
+from ..base import Hub, Layout, Sample, Task
+from ..samples import WORDS, lines, splits, text
 
 LABELS = ("F", "T")
 
@@ -23,6 +24,18 @@ def read_superglue(path):
             for n, obj in r.jsonl(path)], [path]
 
 
+def write_sample(root, size, rng):  # the original layout: 5 tab-separated columns + a gold file
+    for split, n in splits(size):
+        rows, gold = [], []
+        for _ in range(n):
+            word = rng.choice(WORDS[3:40])
+            rows.append("\t".join([word, rng.choice("NV"), f"{rng.randint(0, 5)}-{rng.randint(0, 5)}",
+                                   f"{text(rng)[:-1]} {word}.", f"{word.capitalize()} {text(rng)}"]))
+            gold.append(rng.choice("TF"))
+        lines(root / "WiC" / split / f"{split}.data.txt", rows)
+        lines(root / "WiC" / split / f"{split}.gold.txt", gold)
+
+
 TASK = Task(
     name="wic", kind="classification", metric="accuracy", max_length=70, epochs=5,
     folder="WiC", labels=LABELS,
@@ -33,7 +46,12 @@ TASK = Task(
             lambda row, i: {"id": str(row["idx"]), "word": row["word"], "sentence1": row["sentence1"],
                             "sentence2": row["sentence2"], "label": int(row["label"])},
             # a parquet-era commit that public code pins (for MultiRC); WiC's files there unverified
-            revision="3de24cf8022e94f4ee4b9d55a6f539891524d646"),
+            revision="3de24cf8022e94f4ee4b9d55a6f539891524d646",
+            test_row={"word": "bank", "sentence1": "River bank.", "sentence2": "Bank loan.", "label": 0, "idx": 1,
+                      "start1": 6, "start2": 0, "end1": 10, "end2": 4},
+            test_inputs=("bank</s>River bank.", "Bank loan.", 0)),
     format=lambda ex, sep: (ex["word"] + sep + ex["sentence1"], ex["sentence2"]),
     description="word sense disambiguation, 1 word + 2 sentences (WordNet, VerbNet, Wiktionary)",
+    official_sizes=(5428, 638),
+    sample=Sample(write_sample),
 )

@@ -5,8 +5,8 @@ FILE.dev.jsonl (dev). The default build lives at <data dir>/Synthesis/synthesis.
 build is named by its path (files={"train": FILE.jsonl, "dev": FILE.dev.jsonl}), so two builds
 are never confused -- their content fingerprints differ too.
 """
-from . import readers as r
-from .base import INTERMEDIATE, Layout, Task
+from .. import readers as r
+from ..base import INTERMEDIATE, Layout, Task
 
 
 def read(path):
@@ -24,4 +24,8 @@ TASK = Task(
     obtain="build it with `stilts-nb synthesize --corpus ... --generator ... --n ... "
            "--out <data folder>/Synthesis/synthesis.jsonl`",
     description="real-fake continuation (Wikipedia; fakes by a causal LM)",
+    # the paper's 30k train; dev is what `stilts-nb synthesize` builds by default (--dev 2000)
+    official_sizes=(30000, 2000),
+    # no sample writer: the rehearsal builds its Synthesis with `stilts-nb synthesize`, from the
+    # sample SQuAD corpus (tasks/samples.py: write_squad), as the real run does
 )

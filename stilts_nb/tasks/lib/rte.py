@@ -3,8 +3,9 @@
 The authors read GLUE's tsv (train_rte.sh: glue_data/RTE), so when a folder holds both layouts
 the tsv is read: the SuperGLUE jsonl has the same examples, but 70 of them differ in quoting.
 """
-from . import readers as r
-from .base import Hub, Layout, Task
+from .. import readers as r
+from ..base import Hub, Layout, Sample, Task
+from ..samples import jsonl, splits, text
 
 LABELS = ("entailment", "not_entailment")
 IDS = {name: i for i, name in enumerate(LABELS)}
@@ -23,6 +24,13 @@ def read_glue(path):
             for n, f in r.tsv(path, columns=4, header=True)], [path]
 
 
+def write_sample(root, size, rng):  # SuperGLUE jsonl
+    for split, n in splits(size):
+        jsonl(root / "RTE" / ("train.jsonl" if split == "train" else "val.jsonl"),
+              [{"premise": text(rng, 15, 30), "hypothesis": text(rng), "idx": i,
+                "label": rng.choice(["entailment", "not_entailment"])} for i in range(n)])
+
+
 TASK = Task(
     name="rte", kind="classification", metric="accuracy", max_length=100, epochs=5,
     folder="RTE", labels=LABELS,
@@ -31,7 +39,11 @@ TASK = Task(
     hub=Hub("nyu-mll/glue", "rte", {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(row["idx"]), "premise": row["sentence1"],
                             "hypothesis": row["sentence2"], "label": int(row["label"])},
-            revision=None),  # unpinned: no public commit found; the one read is recorded
+            revision=None,  # unpinned: no public commit found; the one read is recorded
+            test_row={"sentence1": "A dog runs.", "sentence2": "An animal moves.", "label": 0, "idx": 3},
+            test_inputs=("A dog runs.", "An animal moves.", 0)),
     format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),
     description="natural language inference, 2 sentences (Wikipedia, news)",
+    official_sizes=(2490, 277),
+    sample=Sample(write_sample),
 )
