@@ -94,7 +94,7 @@ def test_a_dropped_in_task_is_previewed_trained_priced_and_rehearsed(toy, tmp_pa
 
     m = train(TrainConfig(task="toy", model="tiny:bert", lr=1e-3, batch_size=8, warmup_ratio=0.0, seed=1,
                           epochs=1, train_limit=24, eval_limit=16, progress=False, data_dir=str(data)))
-    assert m["task"] == "toy" and m["optimizer_steps"] == 3 and 0 <= m["score"] <= 1
+    assert m.task == "toy" and m.optimizer_steps == 3 and 0 <= m.score <= 1
 
     def price(data_dir):
         return dry_run(parse_sweep({"name": "toy", "model": "tiny:bert", "data_dir": str(data_dir),

@@ -41,7 +41,7 @@ def test_checkpoint_is_safetensors_with_tokenizer(checkpoints):
     files = {p.name for p in checkpoints["mc"].iterdir()}
     assert "model.safetensors" in files and "config.json" in files and "tokenizer.json" in files
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
-    assert checkpoints["mc_metrics"]["checkpoint"] == str(checkpoints["mc"])
+    assert checkpoints["mc_metrics"].checkpoint == str(checkpoints["mc"])
 
 
 def test_mc_to_mc_keeps_the_scoring_head(checkpoints):
@@ -96,7 +96,7 @@ def test_zero_shot_of_mc_checkpoint_reproduces_its_final_score(checkpoints, samp
     m = zero_shot(EvalConfig(task="winogrande_xs", model=str(checkpoints["mc"]), seeds=(1, 2, 3),
                              eval_limit=48, data_dir=str(sample_data), progress=False, out=str(tmp_path)))
     assert m["head_transferred"] and m["new"] == []
-    assert m["scores"] == [checkpoints["mc_metrics"]["score"]]    # a trained head: seeds cannot matter
+    assert m["scores"] == [checkpoints["mc_metrics"].score]    # a trained head: seeds cannot matter
     assert json.loads((tmp_path / "metrics.json").read_text())["score"] == m["score"]
 
 
