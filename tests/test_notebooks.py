@@ -111,7 +111,12 @@ def test_a_section_types_what_every_notebook_uses(workspace, monkeypatch):
     assert sec.sweep["task_settings"]["synthesis"]["files"]["train"].endswith("runs/smoke/synthesis/synthesis.jsonl")
     stability = planning.section("smoke", "06_stability")  # names baselines: 01: analyses 01's sweep
     assert stability.sweep == planning.notebook_spec("smoke", "01_baselines")
-    assert planning.section("smoke", "00_synthesis").sweep is None  # trains nothing
+    synthesis = planning.section("smoke", "00_synthesis")
+    assert synthesis.sweep is None and synthesis.values["n"] == 40
+    with pytest.raises(UserError, match=r"00_synthesis \(smoke profile\) has no sweep: it trains nothing"):
+        synthesis.train()
+    with pytest.raises(UserError, match=r"call section.train\(\) first"):
+        sec.sizes("target")
     with pytest.raises(UserError, match=r"overrides: unknown parameter\(s\) margni; 06_stability takes"):
         planning.section("smoke", "06_stability", {"margni": 1})
 

@@ -43,11 +43,15 @@ class Section:
 
     def train(self) -> pd.DataFrame:
         """Train what the store lacks for this notebook's sweep; return its finished target runs."""
+        if self.sweep is None:
+            raise UserError(f"{self.notebook} ({self.profile} profile) has no sweep: it trains nothing")
         self.runs, self.plan = sweep_runs(self.sweep, self.store, self.executor, self.notebook)
         return self.runs
 
     def sizes(self, role: str = "target") -> dict:
         """Task -> examples actually trained on (after @N and limits), for one role."""
+        if self.plan is None:
+            raise UserError(f"{self.notebook}: sizes are known once the plan is made: call section.train() first")
         return {r.config["task"]: r.train_size for r in self.plan.runs if r.role == role}
 
 
@@ -65,8 +69,8 @@ def section(profile: str, notebook: str, overrides: dict | None = None) -> Secti
                               values.get("optional_intermediates", []))
     else:
         sweep = None
-    return Section(profile, notebook, values, sweep, store=values["store"], executor=values["executor"],
-                 figures=Path(values["figures_dir"]))
+    return Section(profile, notebook, values, sweep, store=values["store"],
+                   executor=values["executor"], figures=Path(values["figures_dir"]))
 
 
 def resolve_sweep(sweep: dict, synthesis_build: str | None, optional: list) -> dict:
@@ -81,10 +85,7 @@ def resolve_sweep(sweep: dict, synthesis_build: str | None, optional: list) -> d
 
 def notebook_spec(profile: str, notebook: str) -> dict:
     """The resolved sweep of another notebook of the same profile (to share its runs)."""
-    from .paths import profile_values
-
-    params = profile_values(profile, notebook)
-    return resolve_sweep(params["sweep"], params.get("synthesis_build"), params.get("optional_intermediates", []))
+    return section(profile, notebook).sweep
 
 
 def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook") -> tuple:

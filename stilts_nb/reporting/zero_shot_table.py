@@ -55,7 +55,7 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
                   "seed": list(seeds)[0], "eval_limit": eval_limit, "precision": ident["precision"]}
         # a score, not a training Run: register() reads only these attributes
         row = SimpleNamespace(id=rid, role=ROLE, config=config, identity=ident, intermediate=None,
-                              init_id=init_id)
+                              init_id=init_id, studies=["05_zero_shot"])
         st.register([row], ROLE)
         owner = this_owner()
         st.claim(rid, owner)
