@@ -49,12 +49,16 @@ def project_root() -> Path:
     return here.parent if here.name == "notebooks" and not (here / "parameters").is_dir() else here
 
 
-def load_parameters(profile: str, notebook: str, root: Path | None = None) -> dict:
-    """The profile's values for one notebook, checked against the names the other profiles set."""
-    root = Path(root) if root else project_root()
+def check_project(root: Path) -> Path:
     if not (root / "notebooks").is_dir() or not (root / "parameters").is_dir():
         raise UserError(f"{root.resolve()}: no notebooks/ and parameters/ here; run from a clone of "
                         "stilts-nb or pass --project CLONE")
+    return root
+
+
+def load_parameters(profile: str, notebook: str, root: Path | None = None) -> dict:
+    """The profile's values for one notebook, checked against the names the other profiles set."""
+    root = check_project(Path(root) if root else project_root())
     if overlays.is_overlay(profile, root):
         return overlays.parameters(profile, notebook, root, load_parameters)
     path = root / "parameters" / profile / f"{notebook}.yaml"
@@ -75,7 +79,7 @@ def load_parameters(profile: str, notebook: str, root: Path | None = None) -> di
 
 
 def _select(profile: str, notebooks: list | None, root: Path) -> list:
-    known = profiles(root)
+    known = profiles(check_project(root))
     if profile not in known:
         raise UserError(f"unknown profile {profile!r}: no folder {root / 'parameters' / profile} with "
                         f"notebook YAML files and no overlay {profile}.yaml there; the profiles of "
