@@ -92,7 +92,7 @@ def papermill_overhead(folder: Path) -> float:
     import papermill
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import stilts_nb.notebooks, stilts_nb.sweeps, stilts_nb.training, stilts_nb.plots")])
+        "import stilts_nb.reporting, stilts_nb.sweeps, stilts_nb.training, stilts_nb.plots")])
     src, out = folder / "empty.ipynb", folder / "empty.out.ipynb"
     nbformat.write(nb, src)
     start = time.perf_counter()

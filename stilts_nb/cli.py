@@ -25,7 +25,7 @@ STAGES = [
     "stilts_nb.tasks.cli",
     "stilts_nb.training.cli",
     "stilts_nb.sweeps.cli",
-    "stilts_nb.notebooks.cli",
+    "stilts_nb.reporting.cli",
     "stilts_nb.synthesis.cli",
 ]
 

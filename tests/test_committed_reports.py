@@ -4,7 +4,7 @@ import pytest
 
 from conftest import REPO
 from report_checks import check_report
-from stilts_nb.notebooks import NOTEBOOKS
+from stilts_nb.reporting import NOTEBOOKS
 
 DEMO = REPO / "reports" / "demo"
 

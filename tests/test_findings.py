@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from stilts_nb.analysis import verdicts
-from stilts_nb.notebooks import findings, tables
+from stilts_nb.reporting import findings, tables
 
 
 def grid_runs(shift: float, configs: int, noise: float = 0.01) -> pd.DataFrame:

@@ -63,7 +63,7 @@ def test_tiny_models_share_the_minilm_tokenizer():
 def test_preflight_takes_a_hub_task_from_datasets_and_lists_files_when_it_cannot(tmp_path, monkeypatch):
     """No data folder: the run's preflight asks `datasets` (the hub, or its cache offline); when
     that fails, one message names per task the files to put where."""
-    from stilts_nb.notebooks.preflight import check_data
+    from stilts_nb.reporting.preflight import check_data
 
     monkeypatch.chdir(tmp_path)  # ./data does not exist: every task goes to the hub
     monkeypatch.delenv("STILTS_DATA_DIR", raising=False)

@@ -59,7 +59,7 @@ def find_cycle(graph: dict):
 def test_the_graph_sees_imports():
     graph = import_graph()
     assert "stilts_nb.training.evaluate" in graph["stilts_nb.training.loop"]
-    assert "stilts_nb.training.device" in graph["stilts_nb.training.zero_shot_eval"]
+    assert "stilts_nb.training.device" in graph["stilts_nb.training.score_untrained"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
 
 

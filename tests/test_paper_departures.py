@@ -90,7 +90,7 @@ def test_a_grid_value_for_a_task_that_is_only_a_target_is_refused(rte_dir):
 # --- 4. the generator's precision ---------------------------------------------------------------
 def test_the_generator_precision_is_a_setting_the_paper_sets_to_fp32(monkeypatch, tmp_path, capsys):
     from stilts_nb import synthesis
-    from stilts_nb.notebooks import synthesis_views
+    from stilts_nb.reporting import synthesis_views
 
     assert yaml.safe_load((PAPER / "00_synthesis.yaml").read_text())["generator_precision"] == "fp32"
     asked = {}
@@ -119,7 +119,7 @@ def test_the_kernel_family_is_named_from_what_the_machine_reports(caps, family):
 
 
 def test_the_store_shows_each_runs_kernel_and_the_report_line_says_it(tmp_path, rte_dir, monkeypatch):
-    from stilts_nb.notebooks.planning import run_precision_line
+    from stilts_nb.reporting.planning import run_precision_line
 
     plain = FakeTrain()
     monkeypatch.setattr("stilts_nb.sweeps.executors.train_run",
@@ -133,7 +133,7 @@ def test_the_store_shows_each_runs_kernel_and_the_report_line_says_it(tmp_path, 
 
 
 def test_reports_head_says_which_kernels_ran_them():
-    from stilts_nb.notebooks import prose
+    from stilts_nb.reporting import prose
 
     text = prose.parameters("smoke", "06_stability", {"margin_se": 1.0}).data
     assert text.endswith(f"Executed on: **{hardware.kernel_family()}** matrix kernels.")
@@ -152,7 +152,7 @@ def test_the_kernel_is_in_a_trained_runs_metrics(tmp_path):
 def test_the_index_shows_each_reports_precision_and_kernels(tmp_path):
     import nbformat
 
-    from stilts_nb.notebooks.reports import write_index
+    from stilts_nb.reporting.reports import write_index
 
     book = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("build()")

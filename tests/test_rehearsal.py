@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from stilts_nb.errors import UserError
-from stilts_nb.notebooks import NOTEBOOKS, load_parameters, run
-from stilts_nb.notebooks.preflight import task_names
+from stilts_nb.reporting import NOTEBOOKS, load_parameters, run
+from stilts_nb.reporting.preflight import task_names
 from stilts_nb.tasks import get_task, load, samples
 from test_notebooks import workspace  # noqa: F401 -- fixture: a copy of notebooks/ and parameters/
 

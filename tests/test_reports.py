@@ -17,7 +17,7 @@ import pytest
 
 from conftest import REPO
 from report_checks import FIGURE_CELL, LEAKS, check_report, outputs
-from stilts_nb.notebooks import NOTEBOOKS, run
+from stilts_nb.reporting import NOTEBOOKS, run
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -98,18 +98,18 @@ def test_findings_lead_with_the_verdict_that_matters(smoke):
 def test_zero_shot_scores_are_read_back_from_the_store(smoke, monkeypatch):
     import pandas as pd
 
-    from stilts_nb.notebooks import planning, zero_shot
+    from stilts_nb.reporting import planning, zero_shot_table
     from stilts_nb.sweeps import results
 
     store = smoke / "runs" / "stilts.sqlite"
     assert (results(store)["role"] == "zero_shot").sum() >= 4  # none, synthesis; premise checks
     monkeypatch.chdir(smoke)  # the output folder, where the kernels ran
     spec = planning.notebook_spec("smoke", "01_baselines")
-    ckpts = zero_shot.checkpoints(spec, str(store))
-    monkeypatch.setattr(zero_shot, "_evaluate", lambda *a, **k: pytest.fail("recomputed a stored score"))
-    scores = zero_shot.scores(spec, ckpts, str(store), ["winogrande_xs"], [12, 42, 87], 32)
+    ckpts = zero_shot_table.checkpoints(spec, str(store))
+    monkeypatch.setattr(zero_shot_table, "_evaluate", lambda *a, **k: pytest.fail("recomputed a stored score"))
+    scores = zero_shot_table.scores(spec, ckpts, str(store), ["winogrande_xs"], [12, 42, 87], 32)
     table = pd.read_csv(smoke / "figures" / "smoke" / "table4_zero_shot_accuracy.csv")
-    assert list(zero_shot.table4(scores, ["winogrande_xs"])["winogrande_xs ours"]) == list(table["winogrande_xs ours"])
+    assert list(zero_shot_table.table4(scores, ["winogrande_xs"])["winogrande_xs ours"]) == list(table["winogrande_xs ours"])
 
 
 def test_index_lists_every_notebook(smoke):

@@ -34,7 +34,10 @@ class FakeTrain:
         self.calls = []
         self.fail = fail
 
-    def __call__(self, config: dict) -> dict:
+    def __call__(self, config) -> dict:
+        # the executor hands over the plan's TrainConfig itself; the fakes read it as a dict
+        assert type(config).__name__ == "TrainConfig", type(config)
+        config = config.to_dict()
         self.calls.append(config)
         if self.fail(config):
             raise RuntimeError(f"boom at lr={config['lr']}")

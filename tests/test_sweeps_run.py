@@ -70,7 +70,7 @@ def test_reuse_across_sweep_files_real_training(tmp_path, rte_dir, monkeypatch):
 
     trained = []
     real = ex.train_run
-    monkeypatch.setattr(ex, "train_run", lambda cfg: trained.append(cfg["task"]) or real(cfg))
+    monkeypatch.setattr(ex, "train_run", lambda cfg: trained.append(cfg.task) or real(cfg))
     a = write_sweep(tmp_path / "a.yaml", rte_dir, name="a", intermediates=["none", "rte"],
                     grid={"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12]})
     b = write_sweep(tmp_path / "b.yaml", rte_dir, name="b", intermediates=["rte"],
@@ -111,3 +111,47 @@ def test_results_command(tmp_path, rte_dir, fake_train, capsys):
     assert "unknown column 'colour'" in capsys.readouterr().err
     assert main(["sweep", str(path), "--store", str(store), "--dry-run"]) == 0
     assert "total                       2                     0      2" in capsys.readouterr().out
+
+
+def test_the_plans_train_config_reaches_the_engine_and_pickles(tmp_path, rte_dir, monkeypatch):
+    """plan.py builds each run's TrainConfig once; the executor trains that object (completed
+    with init/out/progress), with no dict in between, and it survives pickling (Ray, SLURM)."""
+    import pickle
+
+    from stilts_nb.sweeps import expand
+    from stilts_nb.sweeps.run import _payload
+    from stilts_nb.training import TrainConfig
+
+    seen = []
+    fake = FakeTrain()
+    monkeypatch.setattr("stilts_nb.sweeps.executors.train_run", lambda cfg: seen.append(cfg) or fake(cfg))
+    sweep = parse_sweep(sweep_dict(rte_dir, intermediates=["none", "rte"], keep_head=True), "t.yaml")
+    plan = expand(sweep)
+    inter = next(r for r in plan.runs if r.role == "intermediate")
+    assert isinstance(inter.train_config, TrainConfig) and inter.config == inter.train_config.to_dict()
+    with Store(tmp_path / "st.sqlite") as st:
+        payload = _payload(inter, st, None, progress=False, shared=tmp_path)
+    assert isinstance(payload["config"], TrainConfig) and pickle.loads(pickle.dumps(payload)) == payload
+    assert payload["config"].warmup_ratio == 0.1 and payload["config"].progress is False
+    run_sweep(sweep, tmp_path / "st.sqlite", progress=False, plan=plan)
+    assert len(seen) == len(plan.runs) == 5 and all(isinstance(c, TrainConfig) for c in seen)
+    saved = [c for c in seen if c.save]  # the intermediate, trained into its private folder
+    assert len(saved) == 1 and saved[0].out and saved[0].init is None
+    assert sum(c.init is not None for c in seen) == 2  # the targets after it start from its checkpoint
+
+
+def test_keep_head_is_off_only_for_runs_without_an_intermediate(rte_dir):
+    from stilts_nb.reporting import prose
+    from stilts_nb.sweeps import expand
+    from stilts_nb.sweeps.plan import KEEP_HEAD_RULE
+
+    spec = sweep_dict(rte_dir, intermediates=["none", "rte"], keep_head=True)
+    plan = expand(parse_sweep(spec, "t.yaml"))
+    kept = {(r.role, r.intermediate, r.train_config.keep_head) for r in plan.runs}
+    assert kept == {("intermediate", None, False), ("target", "none", False), ("target", "rte", True)}
+    shown = prose.parameters("smoke", "01_baselines", {"sweep": spec}, spec).data
+    assert f"Not as written for every run: {KEEP_HEAD_RULE}." in shown
+    assert "keep_head: on for runs after an intermediate; off for None (no head to keep)" in KEEP_HEAD_RULE
+    off = {**spec, "keep_head": False}
+    assert KEEP_HEAD_RULE not in prose.parameters("smoke", "01_baselines", {"sweep": off}, off).data
+    assert not any(r.train_config.keep_head for r in expand(parse_sweep(off, "t.yaml")).runs)

@@ -177,9 +177,10 @@ def test_a_preempted_job_is_requeued_and_its_runs_are_not_lost(tmp_path, slurm, 
 
 def test_a_requeued_group_keeps_the_outcomes_it_has(fake_train):
     from stilts_nb.sweeps.slurm import RunGroup
+    from stilts_nb.training import TrainConfig
 
-    payloads = [{"id": f"r{i}", "config": {"task": "rte", "lr": 1e-4, "seed": i}, "checkpoint": None}
-                for i in range(3)]
+    payloads = [{"id": f"r{i}", "checkpoint": None, "config": TrainConfig(
+        task="rte", model="tiny:bert", lr=1e-4, batch_size=8, warmup_ratio=0.0, seed=i)} for i in range(3)]
     group = RunGroup(payloads)
     group.outcomes = [{"id": "r0", "status": "done", "metrics": {"score": 0.9}}]  # before the SIGTERM
     resumed = group.checkpoint().function  # what submitit pickles and calls in the requeued job

@@ -1,6 +1,6 @@
 """Where runs execute: in this process (``local``) or as Ray tasks (``ray``).
 
-Both hand a payload (a plain dict: the training config, where a checkpoint goes, environment)
+Both hand a payload (a plain dict: the run's TrainConfig, where a checkpoint goes, environment)
 to ``execute`` and get a plain dict back. Workers never touch the store: the driver claims each
 run before submitting it and writes its outcome when it comes back, so one process writes per
 sweep and a worker that dies leaves nothing half-written (its lease just expires).
@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
@@ -25,13 +26,13 @@ FORWARDED_ENV = ("STILTS_DATA_DIR", "STILTS_CACHE", "HF_HUB_OFFLINE", "HF_HOME",
                  "TRANSFORMERS_OFFLINE", "TOKENIZERS_PARALLELISM")
 
 
-def train_run(config: dict) -> dict:
+def train_run(config) -> dict:
     """The one call into the training engine (swap it here, or monkeypatch it in tests).
-    -> the run's result as a plain dict (RunResult.to_dict): what a worker sends back and the
-    store records."""
-    from ..training import TrainConfig, train
+    `config` is the run's TrainConfig, built once by the plan; -> the run's result as a plain
+    dict (RunResult.to_dict): what a worker sends back and the store records."""
+    from ..training import train
 
-    return train(TrainConfig(**config)).to_dict()
+    return train(config).to_dict()
 
 
 def execute(payload: dict) -> dict:
@@ -48,7 +49,7 @@ def execute(payload: dict) -> dict:
     if final is not None:
         final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{payload['id']}.", dir=final.parent if final else None))
-    config = {**payload["config"], "out": str(work), "save": final is not None}
+    config = replace(payload["config"], out=str(work), save=final is not None)
     outcome = {"id": payload["id"]}
     try:
         metrics = train_run(config)
@@ -201,7 +202,7 @@ class RayExecutor:
 def _ray_execute(payload: dict) -> dict:
     import ray
 
-    payload["config"] = {**payload["config"], "progress": False}  # no bars from workers
+    payload["config"] = replace(payload["config"], progress=False)  # no bars from workers
     outcome = execute(payload)
     if "metrics" in outcome:  # what Ray gave this run, e.g. {"GPU": 0.25, "CPU": 1.0}
         outcome["metrics"]["ray_resources"] = ray.get_runtime_context().get_assigned_resources()

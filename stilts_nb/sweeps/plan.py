@@ -21,7 +21,7 @@ from .identity import Fingerprints, model_source, run_id, run_identity
 class Run:
     id: str
     role: str                   # "intermediate" | "target"
-    config: dict                # TrainConfig fields; init/out are filled in at submission
+    train_config: object        # the TrainConfig the executor trains (init/out: at submission)
     identity: dict
     intermediate: str | None    # a target's intermediate task ("none" = the pretrained model)
     init_id: str | None         # a target's intermediate run
@@ -29,6 +29,11 @@ class Run:
     train_size: int | None = None   # examples actually trained on (None: data missing)
     dev_size: int | None = None
     missing: bool = False       # some data (its own or its intermediate's) is missing
+
+    @property
+    def config(self) -> dict:
+        """The TrainConfig's fields as a plain dict: what the store keeps and tables read."""
+        return self.train_config.to_dict()
 
     @property
     def label(self) -> str:
@@ -70,7 +75,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
         # relative files are relative to the data folder (as in tasks.load): a YAML file travels
         files = {k: str(Path(data_dir, v)) for k, v in (s.get("files") or {}).items()} or None
         sweep_wide = {n: sweep.run_setting(n) for n in SWEEP_SETTINGS if n != "data_dir"}
-        sweep_wide["keep_head"] = sweep_wide["keep_head"] and init is not None  # else no head to keep
+        sweep_wide["keep_head"] = keep_head(sweep_wide["keep_head"], init)
         sweep_wide["precision"] = resolve_precision(sweep_wide["precision"])  # before hashing
         cfg = TrainConfig(
             task=task.name, model=sweep.model, **sweep_wide,
@@ -99,7 +104,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             dev = sizes["dev"]
             if dev is not None and cfg.eval_limit:
                 dev = min(dev, cfg.eval_limit)
-            runs[rid] = Run(rid, role, cfg.to_dict(), ident, intermediate,
+            runs[rid] = Run(rid, role, cfg, ident, intermediate,
                             init.id if init else None, train_size=train, dev_size=dev,
                             missing=lacking)
         return runs[rid]
@@ -127,6 +132,16 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
                         f"is missing -- {lines}")
     ordered = sorted(runs.values(), key=lambda r: r.role != "intermediate")  # stable
     return Plan(sweep, ordered, studies, missing)
+
+
+# The one override of a sweep's settings. A report states it beside its parameters.
+KEEP_HEAD_RULE = "keep_head: on for runs after an intermediate; off for None (no head to keep)"
+
+
+def keep_head(asked: bool, init: Run | None) -> bool:
+    """`keep_head` as a run gets it: the sweep's value after an intermediate, off when the run
+    starts from the pretrained model (None), which has no trained head to keep."""
+    return bool(asked) and init is not None
 
 
 def _member(run: Run, study: str) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -262,15 +263,16 @@ def shared_folder(sweep: Sweep, path: Path) -> Path:
 
 def _payload(run, store: Store, init_path, progress: bool = True, sweep_name: str = "sweep",
              shared: Path | None = None) -> dict:
-    # progress is cosmetic (not in the identity): --no-progress silences the run's own bars too
-    config = {**run.config, "init": str(init_path) if init_path else None, "progress": progress}
-    if config.get("log_with"):  # trackers write where workers can (shared_dir), one group per sweep
+    # the plan's TrainConfig, completed with what is only known now; progress is cosmetic (not
+    # in the identity): --no-progress silences the run's own bars too
+    config = replace(run.train_config, init=str(init_path) if init_path else None, progress=progress)
+    if config.log_with:  # trackers write where workers can (shared_dir), one group per sweep
         from ..training.tracking import readable_name
 
-        config["tracking_dir"] = str(((shared or store.path.parent) / "tracking").resolve())
-        config["run_name"] = f"{sweep_name} / {readable_name(run.config, run.intermediate)}"
+        config = replace(config, tracking_dir=str(((shared or store.path.parent) / "tracking").resolve()),
+                         run_name=f"{sweep_name} / {readable_name(run.config, run.intermediate)}")
     ckpt = None
-    if run.config.get("save"):
+    if config.save:
         root = shared / "checkpoints" if shared else store.checkpoints
         ckpt = str((root / run.id).resolve())
         # a killed attempt's private folder (see executors.execute); we hold the lease now

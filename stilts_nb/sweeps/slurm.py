@@ -19,6 +19,7 @@ import itertools
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
@@ -53,7 +54,7 @@ class RunGroup:
             signal.signal(signal.SIGTERM, handler.checkpoint_and_exit)
         while len(self.outcomes) < len(self.payloads):
             payload = self.payloads[len(self.outcomes)]
-            payload["config"] = {**payload["config"], "progress": False}  # the job log stays readable
+            payload["config"] = replace(payload["config"], progress=False)  # the job log stays readable
             self.outcomes.append(execute(payload))
         return self.outcomes
 

@@ -15,6 +15,6 @@ ENGINE_VERSION = "3"
 from .config import EvalConfig, TrainConfig
 from .loop import train
 from .result import RunResult
-from .zero_shot_eval import zero_shot
+from .score_untrained import zero_shot
 
 __all__ = ["ENGINE_VERSION", "EvalConfig", "RunResult", "TrainConfig", "train", "zero_shot"]

@@ -67,7 +67,7 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from ..checks import train_args
     from .config import EvalConfig
-    from .zero_shot_eval import zero_shot
+    from .score_untrained import zero_shot
 
     train_args(args)
     try:

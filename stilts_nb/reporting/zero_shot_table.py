@@ -7,12 +7,13 @@ example limit and the engine version. Re-running the notebook reads the rows bac
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pandas as pd
 
 from ..tasks import get_task
 from . import paper
-from .planning import sweep_runs
+from .planning import intermediate_runs, sweep_runs
 
 ROLE = "zero_shot"
 QUOTED_COLUMN = {"socialiqa": 0, "winogrande": 1}  # the order of paper.TABLE4's pairs
@@ -22,8 +23,8 @@ CONFIG_KEYS = ("task", "model", "lr", "batch_size", "warmup_ratio", "seed", "epo
 
 def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame:
     """Intermediate checkpoints of a sweep (trained first if the store lacks them)."""
-    study = sweep_runs(spec, store, executor, name="05_zero_shot")
-    runs = study.intermediate_runs(store)
+    _, plan = sweep_runs(spec, store, executor, name="05_zero_shot")
+    runs = intermediate_runs(plan, store)
     return runs[["task", "run_id", "status", "score", "checkpoint"]].rename(columns={"task": "intermediate"})
 
 
@@ -36,7 +37,6 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
                      eval_limit) -> dict:
     """The zero-shot result for one (model, task): read from the store, else computed and stored."""
     from ..sweeps.identity import Fingerprints, engine_version, model_source, run_id
-    from ..sweeps.plan import Run
     from ..sweeps.store import Store, this_owner
     from ..tasks.content import content_id
 
@@ -53,7 +53,10 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
             return json.loads(row["result"])
         config = {**dict.fromkeys(CONFIG_KEYS), "task": ident["task"], "model": spec["model"],
                   "seed": list(seeds)[0], "eval_limit": eval_limit, "precision": ident["precision"]}
-        st.register([Run(rid, ROLE, config, ident, None, init_id, studies=["05_zero_shot"])], ROLE)
+        # a score, not a training Run: register() reads only these attributes
+        row = SimpleNamespace(id=rid, role=ROLE, config=config, identity=ident, intermediate=None,
+                              init_id=init_id, studies=["05_zero_shot"])
+        st.register([row], ROLE)
         owner = this_owner()
         st.claim(rid, owner)
         result = _evaluate(spec, model, task, seeds, eval_limit)

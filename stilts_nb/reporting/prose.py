@@ -26,15 +26,18 @@ def profile_note(profile: str):
     return Markdown(NOTES.get(profile, f"profile {profile}"))
 
 
-def parameters(profile: str, notebook: str, values: dict):
-    """The values this report ran on, as the YAML a reader can copy into parameters/."""
+def parameters(profile: str, notebook: str, values: dict, sweep: dict | None = None):
+    """The values this report ran on, as the YAML a reader can copy into parameters/, and what
+    the pipeline changes in them for some runs (the keep_head rule, sweeps/plan.py)."""
     import yaml
     from IPython.display import Markdown
 
+    from ..sweeps.plan import KEEP_HEAD_RULE
     from ..training.hardware import kernel_family
 
     text = yaml.safe_dump(values, sort_keys=False, default_flow_style=None, width=100).strip()
+    rule = f"\n\nNot as written for every run: {KEEP_HEAD_RULE}." if (sweep or {}).get("keep_head") else ""
     # bf16 results depend on the kernels that computed them (docs/training.md, "Which numbers
     # repeat"), so a report says where it ran; runs read from a store carry their own kernel
     return Markdown(f"Parameters (`parameters/{profile}/{notebook}.yaml` and overrides):\n\n```yaml\n{text}\n```"
-                    f"\n\nExecuted on: **{kernel_family()}** matrix kernels.")
+                    f"{rule}\n\nExecuted on: **{kernel_family()}** matrix kernels.")

@@ -27,7 +27,17 @@ from . import overlays, reports
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
              "04_intermediate_size", "05_zero_shot", "06_stability")
-PROFILES = ("smoke", "demo", "paper", "paper-rehearsal")  # the last: an overlay (overlays.py)
+
+
+def profiles(root: Path | None = None) -> list:
+    """The profiles of a project: every folder under parameters/ that holds a notebook's YAML
+    (copy parameters/smoke/ to parameters/my-study/ and it is one), and every overlay
+    parameters/<name>.yaml (overlays.py). parameters/sweeps/ holds sweep files, so it is none."""
+    folder = Path(root or project_root()) / "parameters"
+    found = {d.name for d in folder.iterdir() if d.is_dir()
+             and any((d / f"{name}.yaml").is_file() for name in NOTEBOOKS)} if folder.is_dir() else set()
+    found.update(f.stem for f in folder.glob("*.yaml") if overlays.is_overlay(f.stem, folder.parent))
+    return sorted(found)
 
 
 def project_root() -> Path:
@@ -39,12 +49,16 @@ def project_root() -> Path:
     return here.parent if here.name == "notebooks" and not (here / "parameters").is_dir() else here
 
 
-def load_parameters(profile: str, notebook: str, root: Path | None = None) -> dict:
-    """The profile's values for one notebook, checked against the names the other profiles set."""
-    root = Path(root) if root else project_root()
+def check_project(root: Path) -> Path:
     if not (root / "notebooks").is_dir() or not (root / "parameters").is_dir():
         raise UserError(f"{root.resolve()}: no notebooks/ and parameters/ here; run from a clone of "
                         "stilts-nb or pass --project CLONE")
+    return root
+
+
+def load_parameters(profile: str, notebook: str, root: Path | None = None) -> dict:
+    """The profile's values for one notebook, checked against the names the other profiles set."""
+    root = check_project(Path(root) if root else project_root())
     if overlays.is_overlay(profile, root):
         return overlays.parameters(profile, notebook, root, load_parameters)
     path = root / "parameters" / profile / f"{notebook}.yaml"
@@ -64,9 +78,12 @@ def load_parameters(profile: str, notebook: str, root: Path | None = None) -> di
     return values
 
 
-def _select(profile: str, notebooks: list | None) -> list:
-    if profile not in PROFILES:
-        raise UserError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+def _select(profile: str, notebooks: list | None, root: Path) -> list:
+    known = profiles(check_project(root))
+    if profile not in known:
+        raise UserError(f"unknown profile {profile!r}: no folder {root / 'parameters' / profile} with "
+                        f"notebook YAML files and no overlay {profile}.yaml there; the profiles of "
+                        f"this project: {', '.join(known) or 'none'}")
     chosen = list(notebooks or NOTEBOOKS)
     bad = [n for n in chosen if n not in NOTEBOOKS]
     if bad:
@@ -97,7 +114,7 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
 
     root = Path(root or project_root()).resolve()
     home = Path(out or root).resolve()
-    chosen = _select(profile, notebooks)
+    chosen = _select(profile, notebooks, root)
     plans = {name: load_parameters(profile, name, root) for name in chosen}
     out_dir, figures = home / "reports" / profile, home / "figures" / profile
     explicit_store = store is not None

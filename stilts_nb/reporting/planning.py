@@ -1,7 +1,9 @@
-"""Which runs a notebook asks for: its sweep spec made concrete, trained where the store lacks
-them, read back as a tidy table keyed by run identity.
+"""What a notebook runs on and which runs it asks for. One call, `planning.section`, reads the
+profile's values into a typed `Section` (one notebook = one section of the paper);
+`Section.train()` trains what the store lacks and reads the finished runs back as a tidy table
+keyed by run identity.
 
-The plan is expanded once per notebook (`Study.plan`): it fingerprints every data file, so the
+The plan is expanded once per notebook (`Section.train`): it fingerprints every data file, so the
 training sizes, the run ids and the sweep itself all come from that one expansion.
 """
 from __future__ import annotations
@@ -20,25 +22,58 @@ TARGET_COLUMNS = {"task": "target", "id": "run_id"}
 
 
 @dataclass
-class Study:
-    """A notebook's sweep after running it: `runs` (finished target runs) and the `plan`."""
-    runs: pd.DataFrame
-    plan: object  # sweeps.Plan
+class Section:
+    """One notebook (a section of the paper): its profile's values, typed where every notebook
+    uses them.
+
+    ``values`` holds everything the report shows as its parameters (the notebook's YAML, then
+    the overrides), including the notebook's own values (``values["equivalence_margin"]``, ...).
+    ``sweep`` is the sweep spec ready to run (`resolve_sweep`), or None for a notebook that trains
+    nothing (00). ``runs`` and ``plan`` are filled in by `train()`.
+    """
+    profile: str
+    notebook: str
+    values: dict
+    sweep: dict | None
+    store: str
+    executor: str
+    figures: Path
+    runs: pd.DataFrame | None = None
+    plan: object = None  # sweeps.Plan
+
+    def train(self) -> pd.DataFrame:
+        """Train what the store lacks for this notebook's sweep; return its finished target runs."""
+        if self.sweep is None:
+            raise UserError(f"{self.notebook} ({self.profile} profile) has no sweep: it trains nothing")
+        self.runs, self.plan = sweep_runs(self.sweep, self.store, self.executor, self.notebook)
+        return self.runs
 
     def sizes(self, role: str = "target") -> dict:
         """Task -> examples actually trained on (after @N and limits), for one role."""
+        if self.plan is None:
+            raise UserError(f"{self.notebook}: sizes are known once the plan is made: call section.train() first")
         return {r.config["task"]: r.train_size for r in self.plan.runs if r.role == role}
 
-    def intermediate_runs(self, store: str) -> pd.DataFrame:
-        """The intermediate trainings of the plan (with their checkpoints), from the store."""
-        from ..sweeps import results
 
-        wanted = [r.id for r in self.plan.runs if r.role == "intermediate"]
-        runs = results(store)
-        return runs[runs["id"].isin(wanted)].rename(columns={"id": "run_id"}).reset_index(drop=True)
+def section(profile: str, notebook: str, overrides: dict | None = None) -> Section:
+    """The one call a notebook makes to get its values: parameters/<profile>/<notebook>.yaml (or
+    the overlay's), with `overrides` on top, checked. A notebook that names ``baselines`` (05, 06)
+    analyses that notebook's sweep and runs instead of training its own."""
+    from .paths import profile_values
+
+    values = profile_values(profile, notebook, overrides)
+    if "baselines" in values:
+        sweep = notebook_spec(profile, values["baselines"])
+    elif "sweep" in values:
+        sweep = resolve_sweep(values["sweep"], values.get("synthesis_build"),
+                              values.get("optional_intermediates", []))
+    else:
+        sweep = None
+    return Section(profile, notebook, values, sweep, store=values["store"],
+                   executor=values["executor"], figures=Path(values["figures_dir"]))
 
 
-def prepare(sweep: dict, synthesis_build: str | None, optional: list) -> dict:
+def resolve_sweep(sweep: dict, synthesis_build: str | None, optional: list) -> dict:
     """The sweep a notebook runs: its spec, the Synthesis build, and the optional intermediates
     whose data is present (the others are named, with the reason, not silently dropped)."""
     spec = with_synthesis(sweep, synthesis_build)
@@ -49,14 +84,11 @@ def prepare(sweep: dict, synthesis_build: str | None, optional: list) -> dict:
 
 
 def notebook_spec(profile: str, notebook: str) -> dict:
-    """The prepared sweep of another notebook of the same profile (to share its runs)."""
-    from .paths import profile_values
-
-    params = profile_values(profile, notebook)
-    return prepare(params["sweep"], params.get("synthesis_build"), params.get("optional_intermediates", []))
+    """The resolved sweep of another notebook of the same profile (to share its runs)."""
+    return section(profile, notebook).sweep
 
 
-def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook") -> Study:
+def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook") -> tuple:
     """Train what the store lacks for this spec; return its finished target runs and the plan."""
     from ..sweeps import expand, parse_sweep, results, run_sweep
 
@@ -73,7 +105,16 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     runs = runs.drop(columns=["identity", "config", "result"])
     if len(runs):  # precision auto resolves per machine: the report says what it ran in
         print(run_precision_line(runs))
-    return Study(runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan)
+    return runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan
+
+
+def intermediate_runs(plan, store: str) -> pd.DataFrame:
+    """The intermediate trainings of a plan (with their checkpoints), from the store."""
+    from ..sweeps import results
+
+    wanted = [r.id for r in plan.runs if r.role == "intermediate"]
+    runs = results(store)
+    return runs[runs["id"].isin(wanted)].rename(columns={"id": "run_id"}).reset_index(drop=True)
 
 
 def run_precision_line(runs: pd.DataFrame) -> str:

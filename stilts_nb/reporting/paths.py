@@ -8,12 +8,9 @@ import pandas as pd
 
 from ..errors import UserError
 
-# what every notebook takes besides its profile's own values (parameters/<profile>/<notebook>.yaml)
-COMMON = ("store", "executor", "figures_dir")
-
-
 def defaults(profile: str) -> dict:
-    """Relative to the output folder, where `stilts-nb run` starts the kernels."""
+    """What every notebook takes besides its profile's own values (parameters/<profile>/<notebook>.yaml),
+    relative to the output folder, where `stilts-nb run` starts the kernels."""
     from ..sweeps.store import default_path
 
     return {"store": str(default_path()), "executor": "local", "figures_dir": f"figures/{profile}"}
@@ -43,10 +40,6 @@ def profile_values(profile: str, notebook: str, overrides: dict | None = None) -
         raise UserError(f"overrides: unknown parameter(s) {', '.join(unknown)}; "
                         f"{notebook} takes {', '.join(sorted(values))}")
     return {**values, **(overrides or {})}
-
-
-def figures_dir(profile: str, explicit: str | None = None) -> Path:
-    return Path(explicit) if explicit else Path(defaults(profile)["figures_dir"])
 
 
 def save_table(table: pd.DataFrame, folder, name: str) -> list:

@@ -1,13 +1,14 @@
-"""`stilts-nb run --profile smoke|demo|paper [NOTEBOOK ...]`: execute notebooks as reports."""
+"""`stilts-nb run --profile NAME [NOTEBOOK ...]`: execute notebooks as reports."""
 from __future__ import annotations
 
-from .runner import NOTEBOOKS, PROFILES, run
+from .runner import NOTEBOOKS, run
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="execute the notebooks with papermill into reports/<profile>/")
     p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=f"default: all ({', '.join(NOTEBOOKS)})")
-    p.add_argument("--profile", required=True, help=f"one of {', '.join(PROFILES)}")
+    p.add_argument("--profile", required=True, help="a folder parameters/NAME/ of notebook YAML files "
+                   "(smoke, demo, paper, or your copy of one) or an overlay parameters/NAME.yaml")
     p.add_argument("--store", help="SQLite results store (default: OUT_DIR/runs/stilts.sqlite, or "
                                    "$STILTS_STORE: the store `status` and `results` read)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
