@@ -148,7 +148,13 @@ def test_a_preempted_job_is_requeued_and_its_runs_are_not_lost(tmp_path, slurm, 
                 break
             time.sleep(0.5)
         (job_id,) = running
-        time.sleep(3)  # into the job's work (its Python is starting or training)
+        # into the job's work: its log says so once the preemption handler is in place (loading
+        # the job's pickle imports the engine first, which takes seconds on a loaded machine)
+        while not any("run(s) of this job to go" in p.read_text()
+                      for p in jobs.glob(f"{job_id}*/*_log.out")):
+            assert proc.poll() is None, proc.stdout.read()[-3000:]
+            assert time.time() < deadline + 120, "the job never started its runs"
+            time.sleep(0.5)
         subprocess.run(["scontrol", "requeue", job_id], check=True)
         # SLURM holds a requeued job for two minutes (BeginTime); the test need not wait them out
         for _ in range(20):

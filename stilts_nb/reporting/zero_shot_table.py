@@ -17,8 +17,6 @@ from .planning import intermediate_runs, sweep_runs
 
 ROLE = "zero_shot"
 QUOTED_COLUMN = {"socialiqa": 0, "winogrande": 1}  # the order of paper.TABLE4's pairs
-CONFIG_KEYS = ("task", "model", "lr", "batch_size", "warmup_ratio", "seed", "epochs", "max_length",
-               "train_limit", "eval_limit", "precision", "batching")
 
 
 def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame:
@@ -37,6 +35,7 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
                      eval_limit) -> dict:
     """The zero-shot result for one (model, task): read from the store, else computed and stored."""
     from ..sweeps.identity import Fingerprints, engine_version, model_source, run_id
+    from ..sweeps.schema import SETTING_COLUMNS
     from ..sweeps.store import Store, this_owner
     from ..tasks.content import content_id
 
@@ -51,7 +50,8 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
         row = st.get(rid)
         if row and row["status"] == "done" and row["result"]:
             return json.loads(row["result"])
-        config = {**dict.fromkeys(CONFIG_KEYS), "task": ident["task"], "model": spec["model"],
+        # the store's setting columns (settings.py), empty but for what a zero-shot score has
+        config = {**dict.fromkeys(SETTING_COLUMNS), "task": ident["task"], "model": spec["model"],
                   "seed": list(seeds)[0], "eval_limit": eval_limit, "precision": ident["precision"]}
         # a score, not a training Run: register() reads only these attributes
         row = SimpleNamespace(id=rid, role=ROLE, config=config, identity=ident, intermediate=None,

@@ -52,6 +52,9 @@ class RunGroup:
         handler = getattr(signal.getsignal(signal.SIGUSR2), "__self__", None)
         if hasattr(handler, "checkpoint_and_exit"):
             signal.signal(signal.SIGTERM, handler.checkpoint_and_exit)
+        # in the job's log: from here on a preemption saves the outcomes so far
+        print(f"stilts-nb: {len(self.payloads) - len(self.outcomes)} of {len(self.payloads)} "
+              "run(s) of this job to go", flush=True)
         while len(self.outcomes) < len(self.payloads):
             payload = self.payloads[len(self.outcomes)]
             payload["config"] = replace(payload["config"], progress=False)  # the job log stays readable
