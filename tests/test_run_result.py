@@ -18,10 +18,10 @@ KEYS_BEFORE = [
 ]
 
 
-def test_metrics_json_is_to_dict_under_the_names_of_before(shared_data, tmp_path):
+def test_metrics_json_is_to_dict_under_the_names_of_before(sample_data, tmp_path):
     r = train(TrainConfig(task="wic", model="tiny:bert", lr=1e-3, batch_size=8, warmup_ratio=0.0,
                           seed=3, epochs=1, train_limit=16, eval_limit=16, progress=False,
-                          data_dir=str(shared_data), out=str(tmp_path), save=True))
+                          data_dir=str(sample_data), out=str(tmp_path), save=True))
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert list(written) == KEYS_BEFORE + ["checkpoint"]  # saved: where to
     assert written == json.loads(json.dumps(r.to_dict(), default=str))
