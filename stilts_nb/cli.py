@@ -3,8 +3,8 @@
 A stage module exposes ``register(subparsers)``, which adds its parsers and sets ``func``.
 User mistakes (UserError, and argparse's own complaints) print one line and exit 2; everything
 else is a real bug and keeps its traceback. Output piped into a reader that stops early (head,
-less) ends quietly with status 141, whatever the sub-command. Every sub-command gets a description (its help line,
-unless it has its own) and shows its defaults.
+less) ends quietly with status 141, whatever the sub-command. Every sub-command gets a
+description (its help line, unless it has its own) and shows its defaults.
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..errors import UserError
 
+
 def defaults(profile: str) -> dict:
     """What every notebook takes besides its profile's own values (parameters/<profile>/<notebook>.yaml),
     relative to the output folder, where `stilts-nb run` starts the kernels."""

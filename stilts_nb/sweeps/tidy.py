@@ -7,8 +7,8 @@
 Every setting in a run's identity is a column (lr, seed, ..., tf32, keep_head, dropout: see
 sweeps/schema.py). JSON columns come back as Python objects (per_epoch, loss_curve, transferred,
 new, versions), flags as booleans (degenerate, diverged, tf32, keep_head; NA where a run stored
-before the setting existed does not record it), times as timestamps, and ``sweeps`` lists the sweep/study names that asked
-for the run. ``stale`` says why a stored run would not be reused today (an older training engine
+before the setting existed does not record it), times as timestamps, and ``sweeps`` lists the
+sweep/study names that asked for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
 kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is
