@@ -50,7 +50,19 @@ def test_paired_wilcoxon_sees_a_consistent_gain_and_holm_adjusts():
 def test_bootstrap_interval_contains_the_estimate():
     ci = bootstrap_ci(runs_table(), resamples=500)
     assert ((ci["mean_low"] <= ci["mean"]) & (ci["mean"] <= ci["mean_high"])).all()
-    assert list(ci["best_high"]) == pytest.approx(list(ci["best"]))  # resampling never beats the best run
+    assert set(ci["interval"]) == {"95% bootstrap"} and "best_low" not in ci  # no interval for a maximum
+
+
+def test_four_runs_get_a_range_called_a_range_not_a_confidence_interval():
+    few = runs_table()
+    few = few[few["seed"].eq(12) & few["batch_size"].eq(8) & few["lr"].isin([5e-6, 1e-5])]  # 4 per pair
+    ci = bootstrap_ci(few, resamples=200)
+    assert set(ci["n"]) == {4} and set(ci["interval"]) == {"range (4 values)"}
+    first = few[(few.target == "rte") & (few.intermediate == "none")]["score"]
+    row = ci.iloc[0]
+    assert (row["mean_low"], row["mean_high"]) == pytest.approx((100 * first.min(), 100 * first.max()))
+    tests = paired_tests(few)
+    assert set(tests["interval"]) == {"range (4 values)"}
 
 
 def test_expected_max_endpoints():

@@ -99,7 +99,7 @@ def test_paper_design_dry_runs_to_the_papers_counts(shared_data, tmp_path, monke
     assert not (tmp_path / "none.sqlite").exists()  # a dry run creates nothing
 
 
-@pytest.mark.parametrize("name", ["smoke", "demo_rte"])
+@pytest.mark.parametrize("name", ["smoke", "demo_rte", "demo_pilot"])
 def test_shipped_sweeps_dry_run(shared_data, tmp_path, monkeypatch, name, capsys):
     monkeypatch.setenv("STILTS_DATA_DIR", str(shared_data))
     assert main(["sweep", str(REPO / f"parameters/sweeps/{name}.yaml"), "--dry-run",

@@ -60,45 +60,51 @@ def paired_tests(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: b
             common = base.index.intersection(other.index)
             diff = (other.loc[common] - base.loc[common]).to_numpy()
             p = stats.wilcoxon(diff).pvalue if len(diff) and np.any(diff != 0) else 1.0
-            low, high = _mean_ci(diff)
+            low, high, what = _mean_ci(diff)
             rows.append({"target": target, "intermediate": inter, "pairs": len(common),
                          "mean_diff": 100 * float(np.mean(diff)) if len(diff) else np.nan,
-                         "ci_low": 100 * low, "ci_high": 100 * high,
+                         "ci_low": 100 * low, "ci_high": 100 * high, "interval": what,
                          "median_diff": 100 * float(np.median(diff)) if len(diff) else np.nan,
                          "wins": int((diff > 0).sum()), "p": float(p)})
     table = pd.DataFrame(rows, columns=["target", "intermediate", "pairs", "mean_diff", "ci_low", "ci_high",
-                                        "median_diff", "wins", "p"])
+                                        "interval", "median_diff", "wins", "p"])
     table["p_holm"] = holm(table["p"]) if len(table) else []
     return table
 
 
+# Below this many values a bootstrap resamples too few distinct sets to mean "95%": the
+# interval columns then hold the range (min to max), and the `interval` column says so.
+MIN_FOR_INTERVAL = 6
+
+
 def _mean_ci(diff, level: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple:
-    """Percentile bootstrap CI of the mean paired difference (a point when there is no spread)."""
-    if len(diff) < 2 or np.ptp(diff) == 0:
-        value = float(np.mean(diff)) if len(diff) else np.nan
-        return value, value
+    """(low, high, what): a percentile bootstrap CI of the mean from MIN_FOR_INTERVAL values
+    on, else the range, named as such."""
+    if len(diff) == 0:
+        return np.nan, np.nan, "none"
+    if len(diff) < MIN_FOR_INTERVAL:
+        return float(np.min(diff)), float(np.max(diff)), f"range ({len(diff)} values)"
+    if np.ptp(diff) == 0:
+        return float(diff[0]), float(diff[0]), f"{100 * level:.0f}% bootstrap"
     res = stats.bootstrap((diff,), np.mean, confidence_level=level, n_resamples=resamples,
                           method="percentile", random_state=np.random.default_rng(seed))
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high), f"{100 * level:.0f}% bootstrap"
 
 
 def bootstrap_ci(runs: pd.DataFrame, level: float = 0.95, resamples: int = 2000, seed: int = 0,
                  exclude_diverged: bool = False) -> pd.DataFrame:
-    """Percentile bootstrap CIs of the mean and of the best run, per pair (×100)."""
+    """Per pair (×100): the mean with a percentile bootstrap CI (the range below
+    MIN_FOR_INTERVAL runs, and the `interval` column says which), and the best run. The best run
+    gets no interval: a bootstrap of a maximum cannot exceed the observed one, so its "interval"
+    would only restate the runs."""
     runs = scored(runs, exclude_diverged)
     rows = []
     for (target, inter), group in runs.groupby(PAIR, sort=False):
-        scores = group["score"].to_numpy()
-        row = {"target": target, "intermediate": inter, "n": len(scores)}
-        for name, fn in (("mean", np.mean), ("best", np.max)):
-            if len(scores) > 1 and np.ptp(scores) > 0:
-                res = stats.bootstrap((scores,), fn, confidence_level=level, n_resamples=resamples,
-                                      method="percentile", random_state=np.random.default_rng(seed))
-                low, high = res.confidence_interval
-            else:
-                low = high = fn(scores)
-            row |= {name: 100 * fn(scores), f"{name}_low": 100 * low, f"{name}_high": 100 * high}
-        rows.append(row)
+        scores = group["score"].to_numpy(dtype=float)
+        low, high, what = _mean_ci(scores, level, resamples, seed)
+        rows.append({"target": target, "intermediate": inter, "n": len(scores), "mean": 100 * scores.mean(),
+                     "mean_low": 100 * low, "mean_high": 100 * high, "interval": what,
+                     "best": 100 * scores.max()})
     return pd.DataFrame(rows)
 
 

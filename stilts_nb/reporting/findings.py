@@ -37,6 +37,15 @@ def title(name: str) -> str:
         return name
 
 
+def as_intermediate(name: str) -> str:
+    """An intermediate's title, with what it stands in for: 'SocialIQA-p@2000 (stand-in for
+    HellaSwag-p)', so a stand-in is never read as the paper's task."""
+    from .paper import stand_in_for
+
+    instead = stand_in_for(name)
+    return f"{title(name)} (stand-in for {instead})" if instead else title(name)
+
+
 def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | None = None,
                 margin: float = 2.0):
     """Each intermediate against None on each target, as a rule-computed verdict
@@ -51,32 +60,94 @@ def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | Non
     if not found:
         return _markdown(["no intermediate has runs paired with None here: nothing to compare."], quoted)
 
+    intermediates = set(runs["intermediate"])
+
     def name(task):
-        return f"{title(task)} ({sizes[task]:,} examples)" if sizes and task in sizes else title(task)
+        shown = as_intermediate(task) if task in intermediates else title(task)
+        return f"{shown} ({sizes[task]:,} examples)" if sizes and task in sizes else shown
 
     top = verdicts.headline(found)
     lines = [f"**Headline** ({RULE}): {top.sentence(name)}"]
     lines += [v.sentence(name) for v in found if v is not top]
+    lines.append(power_line(found))
     return _markdown(lines, quoted)
+
+
+def power_line(found: list) -> str:
+    """What the comparisons could have detected: the minimum detectable Δ mean at 80% power
+    (verdicts.detectable_effect, from each comparison's own paired spread), as the table rounds it."""
+    from ..analysis.verdicts import MIN_PAIRS
+
+    rows = [v.row() for v in found]
+    tested = [r for r in rows if r["detectable"] is not None]
+    pairs = sorted({r["pairs"] for r in rows})
+    count = f"{pairs[0]}" if len(pairs) == 1 else f"{pairs[0]}–{pairs[-1]}"
+    if not tested:
+        return (f"power: {count} paired configuration(s) per comparison, fewer than {MIN_PAIRS}: only ranges are "
+                f"shown, and no effect size can be promised detectable.")
+    low, high = min(r["detectable"] for r in tested), max(r["detectable"] for r in tested)
+    span = f"{low:.1f}" if low == high else f"{low:.1f} to {high:.1f}"
+    return (f"power: with {count} paired configurations per comparison, a true Δ mean of {span} points "
+            f"is detected with 80% power at 0.05 (from each comparison's measured paired spread); smaller "
+            f"effects may go unseen.")
 
 
 RULE = "a target not learned first, then significant effects, then the largest |Δ mean|"
 
 
-def near_floor_runs(rate: pd.DataFrame, quoted: str | None = None, margin_se: float | None = None):
-    """How many runs of each pair ended at or below the floor (the most common answer's share,
-    0 for MCC) + the sampling margin (analysis.near_floor_rate; planning.floor_margins)."""
+def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
+                    margin_se: float | None = None):
+    """Runs that ended at or below the floor + margin (`limits`: target -> score, 0-1;
+    planning.degenerate_floors + floor_margins), each intermediate against None: the counts,
+    Fisher's exact p, and the settings of every such run. The headline, by a stated rule, is
+    the comparison with the smallest Fisher p, then the most such runs; never simply a row."""
+    from ..analysis.verdicts import collapse_test
+
     margin = "the margin" if margin_se is None else f"{margin_se:g} standard error{'s' * (margin_se != 1)}"
-    lines = [f"{title(r.intermediate)} → {title(r.target)}: {r.near_floor} of {r.n} runs at or below the floor + {margin} "
-             f"({100 * r.rate:.1f}%)."
-             for r in rate.itertuples()]
+    found = []
+    for target, per in runs.groupby("target", sort=False):
+        low = per[per["score"] <= limits[target]]
+        count = low.groupby("intermediate").size()
+        sizes = per.groupby("intermediate").size()
+        k0, n0 = int(count.get("none", 0)), int(sizes.get("none", 0))
+        varying = [c for c in SETTING_NAMES if per[c].nunique() > 1] or ["seed"]
+        for inter in [i for i in per["intermediate"].unique() if i != "none"]:
+            k, n = int(count.get(inter, 0)), int(sizes[inter])
+            p = collapse_test(k, n, k0, n0) if n0 else 1.0
+            where = "; ".join(_settings(r, varying) for r in low[low["intermediate"] == inter].itertuples())
+            text = (f"{as_intermediate(inter)} → {title(target)}: {k} of {n} runs at or below the floor + {margin}, "
+                    f"None {k0} of {n0} (Fisher's exact p = {p:.2g})" + (f"; at {where}." if where else "."))
+            found.append((p, -k - k0, text))
+    if not found:
+        return _markdown(["no intermediate has runs beside None's here: nothing to compare."], quoted)
+    if all(f[1] == 0 for f in found):  # nothing collapsed: that is the finding, not a row of zeros
+        return _markdown([f"no run, of None or of any intermediate, ended at or below the floor + {margin} "
+                          f"({sum(len(g) for _, g in runs.groupby('target'))} runs)."], quoted)
+    found.sort(key=lambda f: (f[0], f[1]))
+    lines = [f"**Headline** ({NEAR_FLOOR_RULE}): {found[0][2]}"] + [f[2] for f in found[1:]]
+    if all(f[0] >= 0.05 for f in found):
+        lines.append("no intermediate's count differs from None's beyond what chance gives at these run counts "
+                     "(Fisher's exact p ≥ 0.05 everywhere).")
     return _markdown(lines, quoted)
+
+
+SETTING_NAMES = {"seed": "seed", "lr": "lr", "batch_size": "batch", "warmup_ratio": "warmup"}
+
+
+def _settings(run, columns) -> str:
+    """'seed 12, lr 0.0001': the settings that tell a run apart from its pair's others."""
+    return ", ".join(f"{SETTING_NAMES[c]} {getattr(run, c):g}" for c in columns)
+
+
+NEAR_FLOOR_RULE = "the smallest Fisher p against None, then the most runs at the floor"
 
 
 def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
     """Each intermediate against None, per task. The noise: the binomial standard error of an
     accuracy on n dev examples, and for None also the spread over its random-head seeds; a
     difference within two standard errors of the difference is inside the noise."""
+    from .zero_shot_table import in_domain
+
     lines = []
     for task, group in scores.groupby("task", sort=False):
         base = group[group["intermediate"] == "none"]
@@ -88,7 +159,9 @@ def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
             delta = 100 * (r.score - b.score)
             word = ("inside the noise" if abs(delta) <= 2 * se else
                     f"{'above' if delta > 0 else 'below'} None beyond the noise")
-            lines.append(f"{title(r.intermediate)} on {title(task)}: {100 * r.score:.1f} against None's {100 * b.score:.1f} "
+            if in_domain(r.intermediate, task):
+                word += ", but this checkpoint was trained on this task: not a zero-shot transfer"
+            lines.append(f"{as_intermediate(r.intermediate)} on {title(task)}: {100 * r.score:.1f} against None's {100 * b.score:.1f} "
                          f"(Δ {delta:+.1f} points, noise ±{2 * se:.1f} on {r.examples} examples): {word}.")
     return _markdown(lines or ["no checkpoint could be scored against None here."], quoted)
 
@@ -131,6 +204,6 @@ def flat_losses(curves: pd.DataFrame, guessing: dict, tolerance: float = 0.05, q
         ends = [run.sort_values("step")["loss"].iloc[-max(1, len(run) // 4):].mean()
                 for _, run in group.groupby("run_id")]
         flat = sum(abs(e - guessing[target]) <= tolerance for e in ends)
-        lines.append(f"{title(inter)} → {title(target)}: {flat} of {len(ends)} runs end within {tolerance} of the "
+        lines.append(f"{as_intermediate(inter)} → {title(target)}: {flat} of {len(ends)} runs end within {tolerance} of the "
                      f"uniform-guess loss {guessing[target]:.3f} (learned nothing from the training signal).")
     return _markdown(lines or ["no loss curves were logged."], quoted)

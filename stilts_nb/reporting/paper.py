@@ -24,6 +24,18 @@ TABLE4 = {"none": (35.0, 52.3), "synthesis": (43.2, 54.3), "hellaswag-p": (44.0,
 HELLASWAG_PREMISE_DROP = (84.8, 65.0)
 HELLASWAG_ON_SYNTHESIS = 75.3
 
+# Offline stand-ins: a task used as an intermediate in place of the paper's one, which the demo
+# cannot load (no HellaSwag offline). Keyed by the name without its @N size. Facts of this
+# study, not of one profile: the paper never trains on SocialIQA or Synthesis-sh as intermediates.
+STAND_INS = {"socialiqa": "HellaSwag", "socialiqa-p": "HellaSwag-p", "socialiqa-sh": "Hella-sh",
+             "synthesis-sh": "Hella-sh"}
+
+
+def stand_in_for(name: str) -> str | None:
+    """'socialiqa-p@2000' -> 'HellaSwag-p'; None for a task the paper itself used."""
+    return STAND_INS.get(name.split("@")[0])
+
+
 # What each notebook's finding sets beside ours, in the paper's words and numbers.
 CLAIMS = {
     "baselines": "the two baselines that teach no reasoning help about as much as HellaSwag: best-of-grid "
@@ -43,3 +55,28 @@ CLAIMS = {
                   "training loss stayed about constant (Section 5.2). No rate is given.",
     "stability": "stability is read off the violins only; the paper reports no significance tests.",
 }
+
+
+def quoted(key: str, targets=()) -> str:
+    """The paper's result for the same pairs a report shows: Table 2's / Table 3's rows for the
+    report's targets (a subset target such as wic@1500 is quoted with its full task, and says
+    so), else the section's general claim (CLAIMS[key]). So a WiC finding is never set beside
+    RTE's numbers."""
+    fulls = list(dict.fromkeys(t.split("@")[0] for t in targets))
+    subset = any("@" in t for t in targets)
+    where = " (the paper's full training set; ours is a subset)" if subset else ""
+    if key == "baselines":
+        found = [f"best-of-grid {TITLES.get(t, t)} {TABLE2[('none', t)][1]} (None) → {TABLE2[('hellaswag', t)][1]} "
+                 f"(HellaSwag) in Table 2{where}" for t in fulls if ("none", t) in TABLE2]
+        if found:
+            return "; ".join(found) + "; Synthesis and HellaSwag-p close to HellaSwag in Figure 2."
+    if key == "ablation":
+        found = [f"Δ mean / Δ best on {TITLES.get(t, t)}: {TABLE3[(i, t)]} ({TITLES[i]})"
+                 for t in fulls for i in ("cola", "hellaswag-sh") if (i, t) in TABLE3]
+        if found:
+            return "; ".join(found) + f" (Table 3){where}."
+    return CLAIMS[key]
+
+
+TITLES = {"rte": "RTE", "wic": "WiC", "mednli": "MedNLI", "winogrande_m": "WinoGrande-M", "cola": "CoLA",
+          "hellaswag-sh": "Hella-sh"}

@@ -27,8 +27,11 @@ def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame
 
 
 def shown(ckpts: pd.DataFrame) -> pd.DataFrame:
-    """The checkpoint table as a report shows it: run ids, not this machine's folders; ×100."""
-    return ckpts.drop(columns="checkpoint").assign(score=lambda d: (100 * d["score"]).round(1))
+    """The checkpoint table as a report shows it: the intermediate, its status and its own dev
+    score ×100; neither this machine's folders nor run-id hashes (the store has both)."""
+    return (ckpts.drop(columns=["checkpoint", "run_id"])
+            .assign(score=lambda d: (100 * d["score"]).round(1))
+            .rename(columns={"score": "its own dev score"}))
 
 
 def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, task: str, seeds,
@@ -107,7 +110,7 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
     """Table 4: one row per intermediate, ours (×100, ± spread over head seeds) beside the paper."""
     rows = []
     for inter, group in scores.groupby("intermediate", sort=False):
-        row = {"intermediate": inter, "run_id": group["run_id"].iloc[0]}
+        row = {"intermediate": inter}
         quoted = paper.TABLE4.get(inter)
         for task in tasks:
             hit = group[group["task"] == task]
@@ -116,11 +119,20 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
             else:
                 r = hit.iloc[0]
                 spread = f" ± {100 * r['score_std']:.1f}" if r["seeds"] > 1 else ""
-                row[f"{task} ours"] = f"{100 * r['score']:.1f}{spread}"
+                row[f"{task} ours"] = f"{100 * r['score']:.1f}{spread}" + (IN_DOMAIN if in_domain(inter, task) else "")
             column = QUOTED_COLUMN.get(get_task(task).base.split("_")[0])  # winogrande_xs: the paper's WinoGrande
             row[f"{task} paper (quoted)"] = quoted[column] if quoted and column is not None else "—"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+IN_DOMAIN = " (trained on this task: not zero-shot)"
+
+
+def in_domain(intermediate: str, task: str) -> bool:
+    """Was the checkpoint trained on the scored task itself (the demo's SocialIQA stand-ins,
+    scored on SocialIQA)? Then its score is not a zero-shot transfer, and the table says so."""
+    return intermediate != "none" and get_task(intermediate).base == get_task(task).base
 
 
 def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_limit=None,
