@@ -103,7 +103,14 @@ def test_every_run_is_one_dot():
         dots = [c for c in ax.collections if c.get_label() == "runs"]
         assert len(dots) == 1 and len(dots[0].get_offsets()) == (runs["target"] == target).sum()
         xs = dots[0].get_offsets()[:, 0]
-        assert np.all(np.abs(xs - np.round(xs)) < 0.2)  # each beside its own violin
+        assert np.all(np.abs(xs - np.round(xs)) <= 0.2)  # each beside its own violin
+        assert len({tuple(p) for p in dots[0].get_offsets()}) == len(xs)  # no dot hides another
+
+
+def test_runs_with_the_same_score_are_still_two_dots():
+    runs = runs_table(("rte",)).assign(score=0.6)
+    dots = next(c for c in panels(figure2(runs, {})).popitem()[1].collections if c.get_label() == "runs")
+    assert len({tuple(p) for p in dots.get_offsets()}) == len(runs)
 
 
 def test_tick_labels_carry_min_mean_best_and_no_two_texts_overlap():

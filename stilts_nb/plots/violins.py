@@ -92,12 +92,16 @@ def _floor_band(ax, floor: float, n: int | None, metric: str) -> None:
     ax.axhline(100 * floor, ls="--", color=BAND_COLOR, lw=1, zorder=1, label="floor")
 
 
-def _runs_as_dots(ax, data, present: list) -> None:
-    """One dot per run, spread sideways a little (the same spread on every call: a report rebuilt
-    from the same runs draws the same picture)."""
-    x = data["intermediate"].map({name: i for i, name in enumerate(present)}).to_numpy(dtype=float)
-    x += np.random.default_rng(0).uniform(-0.12, 0.12, len(x))
-    ax.scatter(x, data["score100"], s=10, color=RUN_COLOR, alpha=0.75, lw=0, zorder=3, label="runs")
+def _runs_as_dots(ax, data, present: list, spread: float = 0.18) -> None:
+    """One dot per run, the runs of a violin spaced evenly across ±`spread` in the order they
+    come: two runs with the same score still show as two dots, and a report rebuilt from the same
+    runs draws the same picture (no random jitter)."""
+    position = data["intermediate"].map({name: i for i, name in enumerate(present)})
+    rank = data.groupby("intermediate", sort=False).cumcount()
+    count = data.groupby("intermediate", sort=False)["score100"].transform("size")
+    offset = np.where(count > 1, spread * (2 * rank / (count - 1).clip(lower=1) - 1), 0.0)
+    ax.scatter(position + offset, data["score100"], s=10, color=RUN_COLOR, alpha=0.75, lw=0, zorder=3,
+               label="runs")
 
 
 def _mark_diverged(ax, data, present: list) -> None:
