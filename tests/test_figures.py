@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from stilts_nb.plots import figure2, improvement_by_size, loss_curves  # noqa: E402
+from stilts_nb.plots import expected_max_curves, figure2, improvement_by_size, loss_curves  # noqa: E402
 from stilts_nb.plots.violins import wrap  # noqa: E402
 from stilts_nb.reporting import reports  # noqa: E402
 
@@ -161,6 +161,17 @@ def test_loss_panels_share_their_y_axis():
     fig = loss_curves(curves, {"a": math.log(2), "b": math.log(4)})
     first, second = fig.axes[:2]
     assert first.get_ylim() == second.get_ylim()
+
+
+def test_expected_max_panels_share_y_within_a_metric():
+    from stilts_nb.reporting import tables
+
+    fig = expected_max_curves(tables.expected_max_table(runs_table(("rte", "cola", "wic"))))
+    fig.canvas.draw()
+    p = {ax.get_title().split(" = ")[-1]: ax for ax in fig.axes}
+    assert p["rte"].get_shared_y_axes().joined(p["rte"], p["wic"]) and p["rte"].get_ylim() == p["wic"].get_ylim()
+    assert not p["rte"].get_shared_y_axes().joined(p["rte"], p["cola"])
+    assert p["cola"].get_ylim()[1] < 30 < p["rte"].get_ylim()[0]  # each group's limits fit its own data
 
 
 def wide_figure_png() -> str:

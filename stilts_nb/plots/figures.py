@@ -83,14 +83,30 @@ def loss_curves(curves, guessing: dict | None = None, col: str = "target"):
 def expected_max_curves(curves):
     """Expected best dev score against the number of configurations tried (Dodge et al., 2019).
 
-    `curves`: target, intermediate, n, expected_max (0-1 scale); drawn ×100.
+    `curves`: target, intermediate, n, expected_max (0-1 scale), and optionally metric; drawn
+    ×100. Panels of one metric share their y-axis (accuracy and MCC cannot share one).
     """
     data = curves.assign(expected=100 * curves["expected_max"])
     grid = sns.relplot(data=data, x="n", y="expected", hue="intermediate", col="target", kind="line",
                        marker="o", col_wrap=min(4, data["target"].nunique() or 1), height=3, aspect=1.2,
                        facet_kws={"sharey": False})
+    metrics = data.groupby("target", sort=False)["metric"].first().to_dict() if "metric" in data else {}
+    _share_y_by_metric(grid.axes_dict, metrics)
     grid.set_axis_labels("configurations tried", "expected best ×100")
     return grid.figure
+
+
+def _share_y_by_metric(axes: dict, metrics: dict) -> None:
+    """Join the y-axes of the panels (name -> Axes) whose metric is the same, after drawing."""
+    first = {}
+    for name, ax in axes.items():
+        metric = metrics.get(name, "accuracy")
+        if metric in first:
+            ax.sharey(first[metric])
+        first.setdefault(metric, ax)
+    for ax in first.values():  # the limits now cover every panel of the group
+        ax.relim()
+        ax.autoscale_view()
 
 
 def save(fig, folder, name: str) -> list:
