@@ -48,8 +48,7 @@ def figure2(runs, chance: dict, order: list | None = None, targets: list | None 
     order = order or list(dict.fromkeys(runs["intermediate"]))
     ncols = min(cols, len(targets))
     rows = -(-len(targets) // ncols)
-    longest = max(len(o) for o in order)
-    width = 0.9 + max(2.4, 0.8 * min(len(order), 8) + 0.03 * longest)
+    width = 0.9 + max(2.4, 0.85 * len(order))  # inches a panel; _fit_tick_labels widens if need be
     fig, axes = plt.subplots(rows, ncols, figsize=(width * ncols, 4.4 * rows), squeeze=False)
     shared = {}  # metric -> the panel every other panel of that metric shares its y-axis with
     for ax, target in zip(axes.flat, targets):
