@@ -48,6 +48,18 @@ def deltas(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = 
     return pd.DataFrame(rows, columns=["target", "intermediate", "delta_mean", "delta_best", "n", "n_baseline"])
 
 
+def paired_differences(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = False) -> pd.DataFrame:
+    """One row per configuration (the grid columns) that an intermediate shares with `baseline` on
+    a target: target, intermediate, the grid values and diff, its score minus the baseline's (×100)."""
+    _require(runs, PAIR + GRID + ["score"])
+    runs = scored(runs, exclude_diverged)
+    base = runs.loc[runs["intermediate"] == baseline, ["target", *GRID, "score"]]
+    other = runs[runs["intermediate"] != baseline]
+    paired = other.merge(base, on=["target", *GRID], suffixes=("", "_baseline"))
+    paired["diff"] = 100 * (paired["score"] - paired["score_baseline"])
+    return paired[PAIR + GRID + ["diff"]].reset_index(drop=True)
+
+
 def _require(df: pd.DataFrame, columns: list) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:

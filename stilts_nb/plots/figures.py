@@ -1,5 +1,6 @@
-"""Figure 2 (violins of all grid runs per intermediate-target pair) and Figure 3 (improvement
-over None against the intermediate training size). Scores are drawn ×100 as in the paper."""
+"""Figure 3 (improvement over None against the intermediate training size), training-loss and
+expected-maximum curves, and `save`. Figure 2's violins are in violins.py. Scores are drawn ×100
+as in the paper."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,76 +8,29 @@ from pathlib import Path
 # No matplotlib.use() here: inside a Jupyter kernel the inline backend must stay, or figures
 # reach the notebook as "<Figure size ...>" text; without a display matplotlib picks Agg itself.
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
 
-
-def figure2(runs, chance: dict, order: list | None = None, targets: list | None = None, cols: int = 4,
-            floor: dict | None = None):
-    """One panel per target; one violin per intermediate holding all its runs.
-
-    `cut=0` keeps each violin inside its lowest and highest run (as matplotlib's violinplot, which
-    the paper used); min / mean / best are written beside each violin; the dashed line is chance
-    (0 for CoLA's MCC). `chance` maps target -> chance level on the 0-1 scale; `floor`, if given,
-    maps target -> the degenerate-run threshold, drawn dotted red.
-    """
-    targets = targets or list(dict.fromkeys(runs["target"]))
-    order = order or list(dict.fromkeys(runs["intermediate"]))
-    rows = -(-len(targets) // cols)
-    fig, axes = plt.subplots(rows, min(cols, len(targets)), figsize=(4.2 * min(cols, len(targets)), 3.6 * rows),
-                             squeeze=False)
-    for ax, target in zip(axes.flat, targets):
-        data = runs[runs["target"] == target].assign(score100=lambda d: 100 * d["score"])
-        present = [o for o in order if o in set(data["intermediate"])]
-        sns.violinplot(data=data, x="intermediate", y="score100", order=present, cut=0, inner=None,
-                       color="#a6cee3", linewidth=0.8, density_norm="width", ax=ax)
-        sns.stripplot(data=data, x="intermediate", y="score100", order=present, size=2.5, color="#1f4e79",
-                      alpha=0.6, jitter=0.12, ax=ax)
-        _mark_diverged(ax, data, present)
-        for i, name in enumerate(present):
-            s = data.loc[data["intermediate"] == name, "score100"]
-            for value, va in ((s.min(), "top"), (s.mean(), "center"), (s.max(), "bottom")):
-                ax.annotate(f"{value:.1f}", (i + 0.3, value), fontsize=7, va=va, ha="left")
-        ax.axhline(100 * chance.get(target, 0.0), ls="--", color="green", lw=1)
-        if floor and target in floor:
-            ax.axhline(100 * floor[target], ls=":", color="red", lw=1)
-        ax.set_title(target)
-        ax.set_xlabel("")
-        is_mcc = "metric" in data and data["metric"].eq("mcc").any()
-        ax.set_ylabel("MCC ×100" if is_mcc else "dev accuracy ×100")
-        ax.tick_params(axis="x", labelrotation=20)
-    for ax in list(axes.flat)[len(targets):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    return fig
+from ..analysis.summary import paired_differences
 
 
-def _mark_diverged(ax, data, present: list) -> None:
-    """Diverged runs (scored as their broken model's constant prediction) as red crosses on top
-    of the violin they belong to, so a low tail made of failures is told apart from bad runs."""
-    if "diverged" not in data:
-        return
-    hit = data[data["diverged"].fillna(False).astype(bool)]
-    if hit.empty:
-        return
-    x = hit["intermediate"].map({name: i for i, name in enumerate(present)})
-    ax.scatter(x, hit["score100"], marker="x", color="red", s=30, zorder=5,
-               label=f"diverged ({len(hit)})")
-    ax.legend(fontsize=7, loc="lower right")
-
-
-def improvement_by_size(deltas, sizes: dict):
+def improvement_by_size(deltas, sizes: dict, runs=None):
     """Figure 3: best (solid) and mean (dashed) Δ over None against intermediate training size.
 
     `deltas` has target, intermediate, delta_mean, delta_best; `sizes` maps intermediate -> size.
+    `runs`, if given (the tidy run table), adds one dot per configuration: that run's score minus
+    None's with the same lr, batch, warmup and seed, so a mean made of four runs shows as four.
     """
     table = deltas[deltas["intermediate"].isin(sizes)].assign(size=lambda d: d["intermediate"].map(sizes))
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    for i, (target, group) in enumerate(table.groupby("target", sort=False)):
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    colors = {target: f"C{i}" for i, target in enumerate(dict.fromkeys(table["target"]))}
+    if runs is not None:
+        _paired_dots(ax, paired_differences(runs), sizes, colors)
+    for target, group in table.groupby("target", sort=False):
         group = group.sort_values("size")
-        color = f"C{i}"
-        ax.plot(group["size"], group["delta_best"], "-o", color=color, label=f"{target} best")
-        ax.plot(group["size"], group["delta_mean"], "--o", color=color, label=f"{target} mean")
-    ax.axhline(0, color="grey", lw=0.8)
+        ax.plot(group["size"], group["delta_best"], "-o", color=colors[target], label=f"{target} best")
+        ax.plot(group["size"], group["delta_mean"], "--o", color=colors[target], label=f"{target} mean")
+    ax.axhline(0, color="grey", lw=0.8, label="no change (Δ = 0)")
     ax.set_xscale("log")
     ticks = sorted(set(table["size"]))
     full = {size for name, size in sizes.items() if "@" not in name}  # the whole set, not a subset
@@ -84,9 +38,18 @@ def improvement_by_size(deltas, sizes: dict):
     ax.minorticks_off()  # the log axis's own minor labels (4x10^2) would sit between ours
     ax.set_xlabel("intermediate training examples")
     ax.set_ylabel("Δ over None (×100)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside, never on a line
     fig.tight_layout()
     return fig
+
+
+def _paired_dots(ax, pairs, sizes: dict, colors: dict) -> None:
+    """Each paired difference at its intermediate's size, spread a little sideways (by a factor,
+    as the axis is logarithmic; the same spread on every call)."""
+    pairs = pairs[pairs["intermediate"].isin(sizes) & pairs["target"].isin(colors)]
+    spread = 10 ** np.random.default_rng(0).uniform(-0.03, 0.03, len(pairs))
+    ax.scatter(pairs["intermediate"].map(sizes) * spread, pairs["diff"], s=10, lw=0, alpha=0.5, zorder=1,
+               color=[colors[t] for t in pairs["target"]], label="one configuration, paired with None")
 
 
 def _size_label(size: int, full: bool) -> str:
@@ -99,14 +62,15 @@ def _size_label(size: int, full: bool) -> str:
 
 
 def loss_curves(curves, guessing: dict | None = None, col: str = "target"):
-    """Training loss against optimizer step, one line per run, one panel per `col` value.
+    """Training loss against optimizer step, one line per run, one panel per `col` value; the
+    panels share their loss axis (a cross-entropy means the same on every target).
 
     `guessing`: {target: the loss of a uniform guess, ln(number of classes or choices)}, drawn
     dashed -- a run whose line sits on it has learned nothing (the paper's WinoGrande-XS case).
     """
     grid = sns.relplot(data=curves, x="step", y="loss", hue="intermediate", units="run_id", estimator=None,
                        kind="line", col=col, col_wrap=min(3, curves[col].nunique() or 1), height=3,
-                       aspect=1.3, alpha=0.6, linewidth=0.8, facet_kws={"sharex": False, "sharey": False})
+                       aspect=1.3, alpha=0.6, linewidth=0.8, facet_kws={"sharex": False, "sharey": True})
     for name, ax in grid.axes_dict.items():
         if guessing and name in guessing:
             ax.axhline(guessing[name], color="grey", linestyle="--", linewidth=1)
@@ -119,14 +83,30 @@ def loss_curves(curves, guessing: dict | None = None, col: str = "target"):
 def expected_max_curves(curves):
     """Expected best dev score against the number of configurations tried (Dodge et al., 2019).
 
-    `curves`: target, intermediate, n, expected_max (0-1 scale); drawn ×100.
+    `curves`: target, intermediate, n, expected_max (0-1 scale), and optionally metric; drawn
+    ×100. Panels of one metric share their y-axis (accuracy and MCC cannot share one).
     """
     data = curves.assign(expected=100 * curves["expected_max"])
     grid = sns.relplot(data=data, x="n", y="expected", hue="intermediate", col="target", kind="line",
                        marker="o", col_wrap=min(4, data["target"].nunique() or 1), height=3, aspect=1.2,
                        facet_kws={"sharey": False})
+    metrics = data.groupby("target", sort=False)["metric"].first().to_dict() if "metric" in data else {}
+    _share_y_by_metric(grid.axes_dict, metrics)
     grid.set_axis_labels("configurations tried", "expected best ×100")
     return grid.figure
+
+
+def _share_y_by_metric(axes: dict, metrics: dict) -> None:
+    """Join the y-axes of the panels (name -> Axes) whose metric is the same, after drawing."""
+    first = {}
+    for name, ax in axes.items():
+        metric = metrics.get(name, "accuracy")
+        if metric in first:
+            ax.sharey(first[metric])
+        first.setdefault(metric, ax)
+    for ax in first.values():  # the limits now cover every panel of the group
+        ax.relim()
+        ax.autoscale_view()
 
 
 def save(fig, folder, name: str) -> list:

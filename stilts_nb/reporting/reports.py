@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 
 FINDING = "**Finding"  # findings.HEAD starts so
-THUMB_WIDTH = 360
+THUMB_WIDTH = 640   # px: the index's image of each report, drawn at this width
+LEGIBLE_SCALE = 0.7  # the most a figure is shrunk: 7-pt tick labels (10 px at 100 dpi) stay 7 px tall
 
 
 def finish(notebook: Path, project: Path, home: Path) -> Path:
@@ -103,15 +104,38 @@ def _runs_used(store: Path | None, notebook: str) -> int | None:
 
 
 def _thumbnail(png_base64: str, target: Path) -> bytes:
+    """The index's image of a report's main figure, THUMB_WIDTH px wide and legible: a figure too
+    wide to shrink by no more than LEGIBLE_SCALE keeps its left part (its first panels, its y
+    axis and its legend), cut in the blank gap between two panels, rather than becoming a strip
+    of unreadable text."""
     from PIL import Image
 
-    image = Image.open(io.BytesIO(base64.b64decode(png_base64)))
-    image.thumbnail((THUMB_WIDTH, THUMB_WIDTH))
+    image = Image.open(io.BytesIO(base64.b64decode(png_base64))).convert("RGBA")
+    image = image.crop((0, 0, _cut(image, round(THUMB_WIDTH / LEGIBLE_SCALE)), image.height))
+    image = image.resize((THUMB_WIDTH, round(image.height * THUMB_WIDTH / image.width)), Image.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(buffer.getvalue())
     return buffer.getvalue()
+
+
+def _cut(image, widest: int) -> int:
+    """Where to cut a figure wider than `widest` px: the middle of the last blank gap (a column
+    of background only) that ends before `widest` and lies past its middle; else at `widest`."""
+    if image.width <= widest:
+        return image.width
+    import numpy as np
+
+    pixels = np.asarray(image)[:, :widest].astype(int)
+    blank = ((pixels[..., 3] == 0) | (pixels[..., :3].min(axis=2) >= 250)).all(axis=0)
+    gaps = [x for x in range(widest // 2, widest) if blank[x]]
+    if not gaps:
+        return widest
+    start = end = gaps[-1]
+    while start > widest // 2 and blank[start - 1]:
+        start -= 1
+    return (start + end) // 2 + 1
 
 
 INTRO = ("stilts-nb reproduces Chang & Lu, “Rethinking Why Intermediate-Task Fine-Tuning Works” "
@@ -120,8 +144,8 @@ PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-.entry {{ display: flex; gap: 1.2rem; border-top: 1px solid #ddd; padding: 1rem 0; }}
-.entry img {{ width: {width}px; height: auto; flex: none; border: 1px solid #eee; }}
+.entry {{ border-top: 1px solid #ddd; padding: 1rem 0; }}
+.entry img {{ width: {width}px; max-width: 100%; height: auto; border: 1px solid #eee; }}
 .meta {{ color: #666; font-size: 0.9rem; }}
 </style></head><body>
 <h1>{title}</h1>
@@ -130,8 +154,8 @@ body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
 {entries}
 </body></html>
 """
-ENTRY = """<div class="entry">{image}<div><h2><a href="{link}">{title}</a></h2>
-<p>{finding}</p><p class="meta">{meta}</p></div></div>"""
+ENTRY = """<div class="entry"><h2><a href="{link}">{title}</a></h2>
+<p>{finding}</p><p class="meta">{meta}</p>{image}</div>"""
 
 
 def _meta(entry: dict) -> str:
@@ -158,7 +182,8 @@ def write_index(folder: Path, home: Path, notebooks: tuple, store: Path | None =
         image = ""
         if e["image"]:
             data = base64.b64encode(_thumbnail(e["image"], thumb)).decode()
-            image = f'<img src="data:image/png;base64,{data}" alt="main figure of {html.escape(e["title"])}">'
+            image = (f'<a href="{e["name"]}.html"><img src="data:image/png;base64,{data}" '
+                     f'alt="main figure of {html.escape(e["title"])}"></a>')
         blocks.append(ENTRY.format(image=image, link=f"{e['name']}.html", title=html.escape(e["title"]),
                                    finding=html.escape(e["finding"]), meta=_meta(e)))
         lines += [f"## [{e['title']}]({e['name']}.html)", ""]

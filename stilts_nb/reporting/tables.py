@@ -117,6 +117,8 @@ def loss_curve_table(runs: pd.DataFrame) -> pd.DataFrame:
 def expected_max_table(runs: pd.DataFrame) -> pd.DataFrame:
     from ..analysis import expected_max
 
-    frames = [expected_max(group["score"]).assign(target=t, intermediate=i)
+    # the metric rides along: plots.expected_max_curves shares a y-axis only within one metric
+    metric = runs["metric"] if "metric" in runs else pd.Series("accuracy", index=runs.index)
+    frames = [expected_max(group["score"]).assign(target=t, intermediate=i, metric=metric[group.index[0]])
               for (t, i), group in runs.groupby(["target", "intermediate"], sort=False)]
     return pd.concat(frames, ignore_index=True)
