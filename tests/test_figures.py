@@ -133,6 +133,15 @@ def test_tick_labels_carry_min_mean_best_and_no_two_texts_overlap():
     assert not clashes
 
 
+def test_a_stand_in_says_what_it_stands_in_for_under_its_name():
+    names = ["none", "socialiqa@2000", "socialiqa-p@2000", "synthesis"]
+    fig = figure2(runs_table(targets=("wic",), intermediates=names), {}, order=names)
+    labels = [t.get_text() for t in panels(fig)["wic"].get_xticklabels()]
+    assert labels[1].startswith("socialiqa\n@2000\n(for HellaSwag)\n4 runs")
+    assert labels[2].startswith("socialiqa-p\n@2000\n(for HellaSwag-p)\n")
+    assert "(for" not in labels[0] + labels[3]  # None and the paper's own Synthesis: no label
+
+
 def test_names_wrap_at_their_separators():
     assert wrap("synthesis-p@300") == "synthesis-p\n@300"
     assert wrap("none") == "none"

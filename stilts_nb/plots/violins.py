@@ -116,9 +116,14 @@ def _mark_diverged(ax, data, present: list) -> None:
 
 
 def _tick_label(name: str, data) -> str:
-    """The intermediate's name (wrapped), its number of runs and its best / mean / min."""
+    """The intermediate's name (wrapped), what it stands in for (an offline stand-in is never
+    shown as the paper's task), its number of runs and its best / mean / min."""
+    from ..reporting.paper import stand_in_for
+
     s = data.loc[data["intermediate"] == name, "score100"]
-    return (f"{wrap(name)}\n{len(s)} runs\nbest {s.max():.1f}\nmean {s.mean():.1f}\nmin {s.min():.1f}")
+    instead = stand_in_for(name)
+    role = f"\n(for {instead})" if instead else ""
+    return (f"{wrap(name)}{role}\n{len(s)} runs\nbest {s.max():.1f}\nmean {s.mean():.1f}\nmin {s.min():.1f}")
 
 
 def wrap(name: str, width: int = NAME_CHARS) -> str:

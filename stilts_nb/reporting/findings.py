@@ -146,8 +146,6 @@ def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
     """Each intermediate against None, per task. The noise: the binomial standard error of an
     accuracy on n dev examples, and for None also the spread over its random-head seeds; a
     difference within two standard errors of the difference is inside the noise."""
-    from .zero_shot_table import in_domain
-
     lines = []
     for task, group in scores.groupby("task", sort=False):
         base = group[group["intermediate"] == "none"]
@@ -164,6 +162,17 @@ def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
             lines.append(f"{as_intermediate(r.intermediate)} on {title(task)}: {100 * r.score:.1f} against None's {100 * b.score:.1f} "
                          f"(Δ {delta:+.1f} points, noise ±{2 * se:.1f} on {r.examples} examples): {word}.")
     return _markdown(lines or ["no checkpoint could be scored against None here."], quoted)
+
+
+IN_DOMAIN = " (trained on this task: not zero-shot)"
+
+
+def in_domain(intermediate: str, task: str) -> bool:
+    """Was the checkpoint trained on the scored task itself (the demo's SocialIQA stand-ins,
+    scored on SocialIQA)? Then its score is not a zero-shot transfer, and the table says so."""
+    from ..tasks import get_task
+
+    return intermediate != "none" and get_task(intermediate).base == get_task(task).base
 
 
 def _var(score: float, n: int) -> float:

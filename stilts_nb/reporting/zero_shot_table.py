@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..tasks import get_task
 from . import paper
+from .findings import IN_DOMAIN, in_domain
 from .planning import intermediate_runs, sweep_runs
 
 ROLE = "zero_shot"
@@ -124,15 +125,6 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
             row[f"{task} paper (quoted)"] = quoted[column] if quoted and column is not None else "—"
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-IN_DOMAIN = " (trained on this task: not zero-shot)"
-
-
-def in_domain(intermediate: str, task: str) -> bool:
-    """Was the checkpoint trained on the scored task itself (the demo's SocialIQA stand-ins,
-    scored on SocialIQA)? Then its score is not a zero-shot transfer, and the table says so."""
-    return intermediate != "none" and get_task(intermediate).base == get_task(task).base
 
 
 def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_limit=None,
