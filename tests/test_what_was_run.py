@@ -33,7 +33,7 @@ def rendered(*parts) -> str:
 
 def test_the_table_states_what_the_runs_recorded(trained):
     runs, inters = trained.runs, planning.intermediate_runs(trained.plan, trained.store)
-    rows = what_was_run.tasks_table(trained.sweep, runs, inters, trained.plan).set_index("task")
+    rows = what_was_run.tasks_table(trained.sweep, runs, inters, trained.plan)
     target, inter = rows.loc["WiC@40"], rows.loc["SocialIQA-p@24"]
     assert target["training examples"] == f"{int(runs['train_examples'].iloc[0]):,}" == "40"
     assert target["dev examples scored"] == str(int(runs["dev_examples"].iloc[0])) == "16"
@@ -45,14 +45,14 @@ def test_the_table_states_what_the_runs_recorded(trained):
     assert inter["dev examples scored"] == str(int(inters["dev_examples"].iloc[0])) == "40"
     assert inter["hyperparameters"] == "learning rate 5e-5, batch 8, warmup 0.1, seed 42"
 
-    settings = what_was_run.settings_table(trained.sweep, runs, inters, {}).set_index("setting")["value"]
+    settings = what_was_run.settings_table(trained.sweep, runs, inters, {})["value"]
     assert settings["model"] == "a tiny random BERT (tiny:bert)"
     assert settings["precision"] == ", ".join(sorted(set(runs["precision"])))
     assert settings["grid (each target, after each intermediate)"] == (
         "learning rate 1e-4 × batch 8 × warmup 0 × seed 12, 42 = 2 configurations")
     assert settings["runs per violin"].startswith("2: one per configuration")
     zero_shot = {"tasks": ["socialiqa", "winogrande_xs"], "eval_limit": 1500, "none_seeds": [12, 42, 87]}
-    settings = what_was_run.settings_table(trained.sweep, runs, inters, zero_shot).set_index("setting")["value"]
+    settings = what_was_run.settings_table(trained.sweep, runs, inters, zero_shot)["value"]
     assert settings["zero-shot scoring"] == ("SocialIQA, WinoGrande-XS: up to the first 1,500 dev examples of "
                                              "each; None's random head over seeds 12, 42, 87")
 
@@ -64,7 +64,7 @@ def test_a_missing_run_shows_in_the_counts(trained):
     row = what_was_run.tasks_table(trained.sweep, runs, inters, trained.plan).iloc[-1]
     assert f"{findings.title(missing)} 1" in row["runs per violin"]
     settings = what_was_run.settings_table(trained.sweep, runs, inters, {})
-    assert "from 1 to 2" in settings.set_index("setting").loc["runs per violin", "value"]
+    assert "from 1 to 2" in settings.loc["runs per violin", "value"]
 
 
 def test_the_report_shows_no_dict_run_id_or_long_float(trained, monkeypatch):
@@ -97,7 +97,11 @@ def test_definitions_name_exactly_the_variants_present():
 
     text = what_was_run.definitions({"intermediates": ["none", "synthesis"], "targets": ["rte"]}, {}, {},
                                     "gpt2-medium")
-    assert "by GPT2-medium, as in the paper" in text and "stand-in" not in text
+    assert "by GPT2-medium, as in the paper" in text and "stand-in" not in text and "**-p**" not in text
+    # 05 scores the Synthesis checkpoint on Synthesis-p's dev set: the report shows -p, so defines it
+    text = what_was_run.definitions({"intermediates": ["none", "synthesis"], "targets": ["rte"]},
+                                    {"premise_check": ["synthesis", "synthesis-p"]}, DEMO_STAND_INS, "gpt2-medium")
+    assert "**-p** (as in Synthesis-p)" in text and "stand-in" not in text
 
 
 @pytest.mark.parametrize("notebook", ["01_baselines", "02_intermediate_ablation", "03_target_size",
@@ -144,7 +148,7 @@ def test_setting_values_read_as_written(value, text):
 def test_the_synthesis_table_is_the_builds_record():
     meta = {"config": {"corpus": "squad", "generator": "gpt2-medium", "n": 30000, "dev": 2000, "seed": 42,
                        "dtype": "float32"}, "counts": {"train": 29996, "dev": 2000}}
-    table = what_was_run.synthesis_table(meta).set_index("setting")["value"]
+    table = what_was_run.synthesis_table(meta)["value"]
     assert table["generator"] == "GPT2-medium (gpt2-medium)" and table["precision"] == "fp32"
     assert table["training examples"] == "29,996 (asked for 30,000)"
     assert "{" not in rendered(what_was_run.synthesis_table(meta))

@@ -75,7 +75,7 @@ def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values:
         rows.append(("zero-shot scoring", f"{', '.join(title(t) for t in values['tasks'])}: "
                      + (f"up to the first {count_text(limit)} dev examples of each" if limit else "every dev example")
                      + (f"; None's random head over seeds {seeds}" if seeds else "")))
-    return pd.DataFrame(rows, columns=["setting", "value"])
+    return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
 
 
 def tasks_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, plan) -> pd.DataFrame:
@@ -100,7 +100,7 @@ def tasks_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, plan) -> p
                    else ", ".join(f"{title(i)} {n}" for i, n in per.items()))
         rows.append(_row(name, "target", done, run, "the grid (above)", violins))
     return pd.DataFrame(rows, columns=["task", "role", "training examples", "dev examples scored", "epochs",
-                                       "hyperparameters", "runs per violin"])
+                                       "hyperparameters", "runs per violin"]).set_index("task")
 
 
 def _row(name, role, done: pd.DataFrame, run, hyperparameters: str, violins: str) -> list:
@@ -152,7 +152,8 @@ def generator(profile: str) -> str | None:
 def definitions(spec: dict, values: dict, stand_ins: dict | None = None,
                 synthesis_generator: str | None = None) -> str:
     """Every name this report's sweep uses, in words: only those present."""
-    names = [n for n in list(spec["intermediates"]) + list(spec["targets"])]
+    # 05 also scores its checkpoints on the dev sets of `premise_check` (e.g. Synthesis-p)
+    names = list(spec["intermediates"]) + list(spec["targets"]) + list(values.get("premise_check", []))
     parsed = {n: parse(n) for n in names if n != "none"}
     example = {kind: next((title(n) for n, p in parsed.items() if test(p)), None) for kind, test in
                (("@N", lambda p: p[2]), ("-p", lambda p: "p" in p[1]), ("-sh", lambda p: "sh" in p[1]))}
@@ -214,7 +215,7 @@ def synthesis_table(meta: dict) -> pd.DataFrame:
             ("training examples", f"{count_text(counts['train'])} (asked for {count_text(config['n'])})"),
             ("dev examples", f"{count_text(counts['dev'])} (asked for {count_text(config['dev'])})"),
             ("seed", str(config["seed"]))]
-    return pd.DataFrame(rows, columns=["setting", "value"])
+    return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
 
 
 def _intermediates(spec: dict) -> list:
