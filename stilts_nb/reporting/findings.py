@@ -185,11 +185,21 @@ def premise_check(drop: pd.DataFrame, chance: float, quoted: str | None = None):
     ours = drop[pd.to_numeric(drop["ours"], errors="coerce").notna()]
     if len(ours) < 2:
         return _markdown(["the premise check could not run here (its checkpoint is missing)."], quoted)
-    full, stripped = float(ours.iloc[0]["ours"]), float(ours.iloc[1]["ours"])
-    return _markdown([f"the model trained on {ours.iloc[0]['scored on (dev)']} scores {full:.1f} on its dev set "
-                      f"and {stripped:.1f} with the premises removed (chance {100 * chance:.1f}): removing "
-                      f"the premise costs {full - stripped:.1f} points, and the endings alone stay "
-                      f"{stripped - 100 * chance:+.1f} points from chance."], quoted)
+    # the table shows one decimal: every number below is computed from those shown values
+    full, stripped = (round(float(ours.iloc[i]["ours"]), 1) for i in (0, 1))
+    chance = round(100 * chance, 1)
+    change = round(full - stripped, 1)
+    effect = (f"removing the premises costs {change:.1f} points" if change > 0 else
+              f"removing the premises raises the score by {-change:.1f} points" if change < 0 else
+              "removing the premises leaves the score unchanged")
+    return _markdown([f"the model trained on {title(ours.iloc[0]['scored on (dev)'])} scores {full:.1f} on its "
+                      f"dev set and {stripped:.1f} with the premises removed (chance {chance:.1f}): {effect}, "
+                      f"and the endings alone score {_from_chance(round(stripped - chance, 1))}."], quoted)
+
+
+def _from_chance(gap: float) -> str:
+    return (f"{gap:.1f} points above chance" if gap > 0 else f"{-gap:.1f} points below chance" if gap < 0
+            else "exactly chance")
 
 
 def length_artifacts(artifacts: pd.DataFrame):

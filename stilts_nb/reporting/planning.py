@@ -99,10 +99,7 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     wanted = [r.id for r in plan.runs if r.role == "target"]
     runs = results(store, full=True)
     runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
-    # what each run was scored against: its dev subset's floor and size (the verdicts' noise)
-    runs = runs.assign(floor=runs["result"].map(lambda r: r.get("baseline")),
-                       dev_examples=runs["result"].map(lambda r: r.get("eval_examples")))
-    runs = runs.drop(columns=["identity", "config", "result"])
+    runs = recorded(runs)
     if len(runs):  # precision auto resolves per machine: the report says what it ran in
         print(run_precision_line(runs))
     return runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan
@@ -113,8 +110,21 @@ def intermediate_runs(plan, store: str) -> pd.DataFrame:
     from ..sweeps import results
 
     wanted = [r.id for r in plan.runs if r.role == "intermediate"]
-    runs = results(store)
-    return runs[runs["id"].isin(wanted)].rename(columns={"id": "run_id"}).reset_index(drop=True)
+    runs = results(store, full=True)
+    runs = recorded(runs[runs["id"].isin(wanted)])
+    return runs.rename(columns={"id": "run_id"}).reset_index(drop=True)
+
+
+def recorded(runs: pd.DataFrame) -> pd.DataFrame:
+    """What each run recorded having used, as columns (from its result; NaN for a run not
+    finished): the dev subset's floor and size (the verdicts' noise), and the training
+    examples and epochs it ran, which a report states as what was run."""
+    def field(name):
+        return runs["result"].map(lambda r: r.get(name) if isinstance(r, dict) else None)
+
+    runs = runs.assign(floor=field("baseline"), dev_examples=field("eval_examples"),
+                       train_examples=field("train_examples"), trained_epochs=field("epochs"))
+    return runs.drop(columns=["identity", "config", "result"])
 
 
 def run_precision_line(runs: pd.DataFrame) -> str:

@@ -78,13 +78,6 @@ def _quoted_delta(intermediate: str, target: str) -> str:
     return quoted if full == target else f"{quoted} (on all of {full})"
 
 
-def training_sizes(sizes: dict) -> pd.DataFrame:
-    """Task -> examples trained on, as a table a reader can scan (not a raw dict)."""
-    from .findings import title
-
-    return pd.DataFrame({"task": [title(t) for t in sizes], "training examples": list(sizes.values())})
-
-
 def by_training_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
     """Δ over None per target, with the target's training-set size (Section 5.2)."""
     d = deltas(runs)
@@ -100,6 +93,35 @@ def by_intermediate_size(runs: pd.DataFrame, sizes: dict) -> pd.DataFrame:
     d = deltas(runs)
     d["size"] = d["intermediate"].map(sizes)
     return rounded(d)
+
+
+def sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """The long table of analysis.sensitivity (mean score ×100 per value of each hyperparameter)
+    as one row per pair and one column per (hyperparameter, value), the values written as a
+    reader writes them (batch 16, lr 5e-5; not 16.00000 and 0.00005)."""
+    wide = sensitivity.pivot_table(index=["target", "intermediate"], columns=["hyperparameter", "value"],
+                                   values="score")
+    # pivoted on the numbers, so the columns sort by value (8 before 16), then written as text
+    wide.columns = pd.MultiIndex.from_tuples([(hp, setting_text(v)) for hp, v in wide.columns],
+                                             names=wide.columns.names)
+    return wide.round(1)
+
+
+def setting_text(value) -> str:
+    """A setting's value as text: 16 (not 16.0), 5e-5 and 1e-4 (not 5e-05, 0.0001), 0.1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    if abs(value) < 0.01:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return f"{value:.4g}"
+
+
+def count_text(value) -> str:
+    """A count with thousands separators: 30,000."""
+    return f"{int(value):,}"
 
 
 def loss_curve_table(runs: pd.DataFrame) -> pd.DataFrame:
