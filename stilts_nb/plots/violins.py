@@ -119,10 +119,11 @@ def _tick_label(name: str, data) -> str:
     """The intermediate's name (wrapped), what it stands in for (an offline stand-in is never
     shown as the paper's task), its number of runs and its best / mean / min."""
     from ..reporting.paper import stand_in_for
+    from ..tasks import get_task
 
     s = data.loc[data["intermediate"] == name, "score100"]
     instead = stand_in_for(name)
-    role = f"\n(for {instead})" if instead else ""
+    role = f"\n(for {get_task(instead).title})" if instead else ""
     return (f"{wrap(name)}{role}\n{len(s)} runs\nbest {s.max():.1f}\nmean {s.mean():.1f}\nmin {s.min():.1f}")
 
 

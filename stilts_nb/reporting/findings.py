@@ -43,7 +43,7 @@ def as_intermediate(name: str) -> str:
     from .paper import stand_in_for
 
     instead = stand_in_for(name)
-    return f"{title(name)} (stand-in for {instead})" if instead else title(name)
+    return f"{title(name)} (stand-in for {title(instead)})" if instead else title(name)
 
 
 def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | None = None,

@@ -27,12 +27,13 @@ HELLASWAG_ON_SYNTHESIS = 75.3
 # Offline stand-ins: a task used as an intermediate in place of the paper's one, which the demo
 # cannot load (no HellaSwag offline). Keyed by the name without its @N size. Facts of this
 # study, not of one profile: the paper never trains on SocialIQA or Synthesis-sh as intermediates.
-STAND_INS = {"socialiqa": "HellaSwag", "socialiqa-p": "HellaSwag-p", "socialiqa-sh": "Hella-sh",
-             "synthesis-sh": "Hella-sh"}
+STAND_INS = {"socialiqa": "hellaswag", "socialiqa-p": "hellaswag-p", "socialiqa-sh": "hellaswag-sh",
+             "synthesis-sh": "hellaswag-sh"}
 
 
 def stand_in_for(name: str) -> str | None:
-    """'socialiqa-p@2000' -> 'HellaSwag-p'; None for a task the paper itself used."""
+    """'socialiqa-p@2000' -> 'hellaswag-p' (the paper's task it replaces); None for a task the
+    paper itself used."""
     return STAND_INS.get(name.split("@")[0])
 
 

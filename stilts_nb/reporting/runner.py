@@ -25,9 +25,6 @@ from ..checks import yaml_file
 from ..errors import UserError
 from . import overlays, reports
 
-# parameters a profile may set that the others need not (the rest every profile sets alike):
-# stand_ins, the demo's offline replacements for tasks of the paper (what_was_run.py)
-OPTIONAL = ("stand_ins",)
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
              "04_intermediate_size", "05_zero_shot", "06_stability")
 
@@ -73,8 +70,7 @@ def load_parameters(profile: str, notebook: str, root: Path | None = None) -> di
     # a notebook's parameters cell holds only `profile` and `overrides` (the notebook reads this
     # file itself); every profile sets the same names, so a name no other profile sets is a typo
     others = [p for p in sorted((root / "parameters").glob(f"*/{notebook}.yaml")) if p != path]
-    known = {k for p in others for k in (yaml.safe_load(p.read_text()) or {})} or set(values)
-    known = sorted(known | set(OPTIONAL))
+    known = sorted({k for p in others for k in (yaml.safe_load(p.read_text()) or {})}) or list(values)
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise UserError(f"{path}: unknown parameter(s) {', '.join(unknown)}; "

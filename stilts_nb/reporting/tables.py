@@ -41,7 +41,7 @@ def table2(runs: pd.DataFrame, targets=("rte", "wic"), counterpart: str | None =
     best = summarize(runs).set_index(["target", "intermediate"])["best"]
     present = list(dict.fromkeys(runs["intermediate"]))
     if counterpart is None:
-        counterpart = next((i for i in present if paper.stand_in_for(i) == "HellaSwag"), "synthesis")
+        counterpart = next((i for i in present if paper.stand_in_for(i) == "hellaswag"), "synthesis")
     rows = []
     for inter in ("none", "hellaswag", counterpart):
         row = {"intermediate": as_intermediate(inter)}

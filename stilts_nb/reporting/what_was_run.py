@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import UserError
 from ..tasks import get_task
 from ..tasks.transforms import parse
+from . import paper
 from .findings import title
 from .tables import count_text, setting_text
 
@@ -41,19 +42,7 @@ def shown(section) -> list:
     inters = intermediate_runs(section.plan, section.store)
     return [settings_table(section.sweep, section.runs, inters, section.values),
             tasks_table(section.sweep, section.runs, inters, section.plan),
-            Markdown(definitions(section.sweep, section.values, stand_ins(section),
-                                 generator(section.profile)))]
-
-
-def stand_ins(section) -> dict:
-    """The profile's stand-ins for this sweep: a notebook analysing another's runs (05, 06
-    name theirs in `baselines`) uses that notebook's, as the sweep is that notebook's."""
-    from .paths import profile_values
-
-    values = section.values
-    if "baselines" in values:
-        values = profile_values(section.profile, values["baselines"])
-    return values.get("stand_ins") or {}
+            Markdown(definitions(section.sweep, section.values, paper.STAND_INS, generator(section.profile)))]
 
 
 def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values: dict) -> pd.DataFrame:
@@ -189,8 +178,8 @@ def _synthesis_line(model: str | None) -> str:
 
 
 def _stand_in_lines(spec: dict, stand_ins: dict) -> list:
-    """A stand-in plays a task of the paper that is not available offline (the profile's
-    `stand_ins`, name -> the paper's task); @N sizes share their name's line."""
+    """A stand-in plays a task of the paper that is not available offline (`stand_ins`, name ->
+    the paper's task: paper.STAND_INS); @N sizes share their name's line."""
     present = {}
     for name in spec["intermediates"]:
         if name != "none":
