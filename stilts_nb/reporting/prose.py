@@ -4,8 +4,8 @@ from __future__ import annotations
 NOTES = {
     "smoke": "**Smoke profile.** A tiny *random* model on a few dozen examples: this report checks "
              "that the pipeline runs end to end. Its numbers mean nothing.",
-    "demo": "**Demo profile: what it is and is not.** It runs offline on 2 CPU cores within an hour: "
-            "the encoder is all-MiniLM-L6-v2 (not RoBERTa-large), the fakes come from SmolLM2-135M (not "
+    "demo": "**Demo profile: what it is and is not.** It runs offline on 2 CPU cores (about an hour "
+            "with native bf16; docs/demo-design.md): the encoder is all-MiniLM-L6-v2 (not RoBERTa-large), the fakes come from SmolLM2-135M (not "
             "GPT2-medium), and data and grid are scaled down (see parameters/demo/). MiniLM was itself "
             "trained for sentence embeddings on NLI, QA (SQuAD among them) and WikiHow data, so its "
             "*None* is not a vanilla pretrained model, and its training text overlaps the Wikipedia "
