@@ -36,7 +36,7 @@ def table2(runs: pd.DataFrame, targets=("rte", "wic"), counterpart: str | None =
     row of its own, labelled: `counterpart`, or by default the run's stand-in for HellaSwag
     (paper.STAND_INS: SocialIQA in the demo), else Synthesis.
     """
-    from .findings import as_intermediate
+    from .findings import title
 
     best = summarize(runs).set_index(["target", "intermediate"])["best"]
     present = list(dict.fromkeys(runs["intermediate"]))
@@ -44,7 +44,10 @@ def table2(runs: pd.DataFrame, targets=("rte", "wic"), counterpart: str | None =
         counterpart = next((i for i in present if paper.stand_in_for(i) == "hellaswag"), "synthesis")
     rows = []
     for inter in ("none", "hellaswag", counterpart):
-        row = {"intermediate": as_intermediate(inter)}
+        # the name as every other table and the store write it ('None' would read back as a
+        # missing value in pandas); what a stand-in plays is its own column
+        instead = paper.stand_in_for(inter)
+        row = {"intermediate": inter, "role": f"stand-in for {title(instead)}" if instead else "the paper's"}
         for t in targets:
             ours = best.get((t, inter))
             full = full_task(t)  # a subset target (wic@1500) is set beside the paper's full task
