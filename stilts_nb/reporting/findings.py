@@ -101,19 +101,19 @@ def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
     planning.degenerate_floors + floor_margins), each intermediate against None: the counts,
     Fisher's exact p, and the settings of every such run. The headline, by a stated rule, is
     the comparison with the smallest Fisher p, then the most such runs; never simply a row."""
+    from ..analysis import near_floor_rate
     from ..analysis.verdicts import collapse_test
 
     margin = "the margin" if margin_se is None else f"{margin_se:g} standard error{'s' * (margin_se != 1)}"
+    counts = near_floor_rate(runs, limits).set_index(["target", "intermediate"])  # the table 06 shows
     found = []
     for target, per in runs.groupby("target", sort=False):
         low = per[per["score"] <= limits[target]]
-        count = low.groupby("intermediate").size()
-        sizes = per.groupby("intermediate").size()
-        k0, n0 = int(count.get("none", 0)), int(sizes.get("none", 0))
+        k0, n0 = counts.loc[(target, "none"), ["near_floor", "n"]] if (target, "none") in counts.index else (0, 0)
         varying = [c for c in SETTING_NAMES if per[c].nunique() > 1] or ["seed"]
         for inter in [i for i in per["intermediate"].unique() if i != "none"]:
-            k, n = int(count.get(inter, 0)), int(sizes[inter])
-            p = collapse_test(k, n, k0, n0) if n0 else 1.0
+            k, n = counts.loc[(target, inter), ["near_floor", "n"]]
+            p = collapse_test(int(k), int(n), int(k0), int(n0)) if n0 else 1.0
             where = "; ".join(_settings(r, varying) for r in low[low["intermediate"] == inter].itertuples())
             text = (f"{as_intermediate(inter)} → {title(target)}: {k} of {n} runs at or below the floor + {margin}, "
                     f"None {k0} of {n0} (Fisher's exact p = {p:.2g})" + (f"; at {where}." if where else "."))
@@ -122,7 +122,7 @@ def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
         return _markdown(["no intermediate has runs beside None's here: nothing to compare."], quoted)
     if all(f[1] == 0 for f in found):  # nothing collapsed: that is the finding, not a row of zeros
         return _markdown([f"no run, of None or of any intermediate, ended at or below the floor + {margin} "
-                          f"({sum(len(g) for _, g in runs.groupby('target'))} runs)."], quoted)
+                          f"({len(runs)} runs)."], quoted)
     found.sort(key=lambda f: (f[0], f[1]))
     lines = [f"**Headline** ({NEAR_FLOOR_RULE}): {found[0][2]}"] + [f[2] for f in found[1:]]
     if all(f[0] >= 0.05 for f in found):

@@ -63,21 +63,23 @@ def quoted(key: str, targets=()) -> str:
     report's targets (a subset target such as wic@1500 is quoted with its full task, and says
     so), else the section's general claim (CLAIMS[key]). So a WiC finding is never set beside
     RTE's numbers."""
+    from ..tasks import get_task
+
+    def name(task):  # as the task registry writes it: 'WiC', 'WinoGrande-M', 'HellaSwag-sh'
+        return get_task(task).title
+
     fulls = list(dict.fromkeys(t.split("@")[0] for t in targets))
     subset = any("@" in t for t in targets)
     where = " (the paper's full training set; ours is a subset)" if subset else ""
     if key == "baselines":
-        found = [f"best-of-grid {TITLES.get(t, t)} {TABLE2[('none', t)][1]} (None) → {TABLE2[('hellaswag', t)][1]} "
+        found = [f"best-of-grid {name(t)} {TABLE2[('none', t)][1]} (None) → {TABLE2[('hellaswag', t)][1]} "
                  f"(HellaSwag) in Table 2{where}" for t in fulls if ("none", t) in TABLE2]
         if found:
             return "; ".join(found) + "; Synthesis and HellaSwag-p close to HellaSwag in Figure 2."
     if key == "ablation":
-        found = [f"Δ mean / Δ best on {TITLES.get(t, t)}: {TABLE3[(i, t)]} ({TITLES[i]})"
+        found = [f"Δ mean / Δ best on {name(t)}: {TABLE3[(i, t)]} ({name(i)})"
                  for t in fulls for i in ("cola", "hellaswag-sh") if (i, t) in TABLE3]
         if found:
             return "; ".join(found) + f" (Table 3){where}."
     return CLAIMS[key]
 
-
-TITLES = {"rte": "RTE", "wic": "WiC", "mednli": "MedNLI", "winogrande_m": "WinoGrande-M", "cola": "CoLA",
-          "hellaswag-sh": "Hella-sh"}
