@@ -82,6 +82,22 @@ def test_a_stand_in_scored_on_its_own_task_is_not_called_zero_shot():
     assert not any("not a zero-shot transfer" in line for line in lines if "Synthesis on" in line)
 
 
+def test_the_zero_shot_headline_is_a_transfer_beyond_the_noise_never_a_checkpoint_on_its_own_task():
+    rows = [("socialiqa", "none", 0.340), ("socialiqa", "socialiqa@2000", 0.500),   # in domain: largest Δ
+            ("socialiqa", "synthesis", 0.352), ("winogrande_xs", "none", 0.500),
+            ("winogrande_xs", "socialiqa@2000", 0.560), ("winogrande_xs", "synthesis", 0.530)]
+    scores = pd.DataFrame([{"task": t, "intermediate": i, "score": s, "score_std": 0.0, "examples": 2000}
+                           for t, i, s in rows])
+    lines = text(findings.zero_shot(scores)).split("\n")
+    headline = next(line for line in lines if "**Headline**" in line)
+    assert "SocialIQA@2000 (stand-in for HellaSwag) on WinoGrande-XS: 56.0 against None's 50.0 (Δ +6.0" in headline
+    assert "above None beyond the noise" in headline
+    assert sum("Headline" in line for line in lines) == 1 and len(lines) == 2 + 4  # head, blank, 4 rows
+    # only in-domain rows: no headline to give
+    alone = scores[scores["task"] == "socialiqa"].query("intermediate != 'synthesis'")
+    assert "Headline" not in text(findings.zero_shot(alone))
+
+
 def test_the_paper_is_quoted_for_the_same_pair():
     from stilts_nb.reporting import paper
 
@@ -104,7 +120,9 @@ def test_a_flat_loss_curve_is_counted_as_learning_nothing():
                             "loss": (0.693 if r == "flat" else 0.693 - 0.05 * s)} for r in ("flat", "moving")
                            for s in range(1, 9)])
     out = text(findings.flat_losses(curves, {"winogrande_xs": 0.6931}))
-    assert "None → WinoGrande-XS: 1 of 2 runs end within 0.05 of the uniform-guess loss 0.693" in out
+    assert "None → WinoGrande-XS: 1 of 2 runs end within 0.05 of the uniform-guess loss 0.693." in out
+    # the meaning is stated once, apart from the counts, so "0 of 6" never reads "learned nothing"
+    assert out.count("learned nothing") == 1 and "- A run counted here learned nothing" in out
 
 
 def test_collapsed_runs_are_compared_with_fisher_and_named_and_the_headline_is_not_the_first_row():

@@ -221,11 +221,12 @@ def _collapsed(runs: pd.DataFrame) -> int:
 
 
 def _where(runs: pd.DataFrame) -> tuple:
-    """'seed 12, lr 1e-05, batch 16, warmup 0.2' for each collapsed run, in grid order."""
+    """'seed 12, lr 1e-05, batch 16, warmup 0.2' for each collapsed run, in grid order (a run table
+    joined with another may carry seed and batch as floats: shown as the integers they are)."""
     if "degenerate" not in runs:
         return ()
     bad = runs[runs["degenerate"].fillna(False).astype(bool)]
-    return tuple(f"seed {r.seed}, lr {r.lr:g}, batch {r.batch_size}, warmup {r.warmup_ratio:g}"
+    return tuple(f"seed {int(r.seed)}, lr {r.lr:g}, batch {int(r.batch_size)}, warmup {r.warmup_ratio:g}"
                  for r in bad.sort_values(GRID).itertuples())
 
 
