@@ -226,8 +226,14 @@ def _where(runs: pd.DataFrame) -> tuple:
     if "degenerate" not in runs:
         return ()
     bad = runs[runs["degenerate"].fillna(False).astype(bool)]
-    return tuple(f"seed {int(r.seed)}, lr {r.lr:g}, batch {int(r.batch_size)}, warmup {r.warmup_ratio:g}"
+    return tuple(f"seed {plain(r.seed)}, lr {plain(r.lr)}, batch {plain(r.batch_size)}, warmup {plain(r.warmup_ratio)}"
                  for r in bad.sort_values(GRID).itertuples())
+
+
+def plain(value) -> str:
+    """A setting as prose shows it: 16.0 -> '16' (joined tables carry integers as floats),
+    1e-05 -> '1e-05', 0.2 -> '0.2'."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def headline(verdicts: list[Verdict]) -> Verdict | None:

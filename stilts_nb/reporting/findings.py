@@ -136,12 +136,9 @@ SETTING_NAMES = {"seed": "seed", "lr": "lr", "batch_size": "batch", "warmup_rati
 
 def _settings(run, columns) -> str:
     """'seed 12, lr 0.0001': the settings that tell a run apart from its pair's others."""
-    return ", ".join(f"{SETTING_NAMES[c]} {_plain(getattr(run, c))}" for c in columns)
+    from ..analysis.verdicts import plain
 
-
-def _plain(value) -> str:
-    """16.0 -> '16' (joined tables carry integers as floats), 1e-05 -> '1e-05', 2021 -> '2021'."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return ", ".join(f"{SETTING_NAMES[c]} {plain(getattr(run, c))}" for c in columns)
 
 
 NEAR_FLOOR_RULE = "the smallest Fisher p against None, then the most runs at the floor"
