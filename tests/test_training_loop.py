@@ -188,3 +188,47 @@ def test_cli_relative_file_is_taken_from_here_when_it_exists(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     files = _files(argparse.Namespace(train_file="mine.tsv", dev_file="CoLA/dev.tsv"))
     assert files == {"train": str((tmp_path / "mine.tsv").resolve()), "dev": "CoLA/dev.tsv"}  # dev: the data folder's
+
+
+@pytest.mark.parametrize("micro", [16, 5])
+def test_reused_embedding_gradient_changes_no_bit(tiny, tmp_path, monkeypatch, micro):
+    """The kept word-embedding gradient (embedding_grad.py) against the dense backward: the same
+    weights to the bit, with one micro-batch per update and with accumulation (16 in 5s)."""
+    from safetensors.torch import load_file
+
+    from stilts_nb.training import embedding_grad
+
+    attached = []
+    real_attach = embedding_grad.attach
+    monkeypatch.setattr(embedding_grad, "attach", lambda *a, **k: attached.append(real_attach(*a, **k)) or attached[-1])
+    kept = train(tiny(max_device_batch=micro, save=True, out=str(tmp_path / "kept")))
+    assert isinstance(attached[-1], embedding_grad.ReusedEmbeddingGrad)  # the path under test ran
+    assert attached[-1].embedding.sparse is False and attached[-1].weight.grad is None  # closed
+    monkeypatch.setattr(embedding_grad, "attach", lambda *a, **k: None)
+    dense = train(tiny(max_device_batch=micro, save=True, out=str(tmp_path / "dense")))
+    a, b = (load_file(tmp_path / d / "model.safetensors") for d in ("kept", "dense"))
+    assert a.keys() == b.keys()
+    changed = [k for k in a if not torch.equal(a[k], b[k])]
+    assert changed == []
+    assert [s["grad_norm"] for s in kept.steps] == [s["grad_norm"] for s in dense.steps]
+
+
+def test_reused_embedding_gradient_zeroes_only_what_it_must():
+    """After an update the buffer is zero again (rows of every micro-batch), the padding row
+    never receives gradient, and the buffer is the weight's .grad."""
+    from stilts_nb.training.embedding_grad import ReusedEmbeddingGrad
+
+    emb = torch.nn.Embedding(50, 4, padding_idx=0)
+    kept = ReusedEmbeddingGrad(emb)
+    for ids in (torch.tensor([[0, 3, 3, 7]]), torch.tensor([[9, 0, 3]])):  # two micro-batches
+        emb(ids).sum().backward()
+    grad = emb.weight.grad
+    assert grad.layout == torch.strided                     # dense, as the optimizer expects
+    assert grad[3].tolist() == [3.0] * 4 and grad[7].tolist() == [1.0] * 4
+    assert grad[0].abs().sum() == 0                         # padding row untouched
+    assert set(grad.abs().sum(1).nonzero().flatten().tolist()) == {3, 7, 9}
+    emb.weight.grad = None                                  # what zero_grad(set_to_none) does
+    kept.after_update()
+    assert emb.weight.grad is kept.buffer and kept.buffer.abs().sum() == 0
+    kept.close()
+    assert emb.sparse is False and emb.weight.grad is None

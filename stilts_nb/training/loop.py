@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import batching, compiled, data, evaluate, hardware, microbatch, models, tracking
+from . import (batching, compiled, data, embedding_grad, evaluate, hardware, microbatch, models,
+               tracking)
 from .device import environment, free_memory, make_accelerator
 from .result import RunResult
 
@@ -69,12 +70,17 @@ def train(config) -> RunResult:
     scheduler = get_linear_schedule_with_warmup(optimizer, warmup, total)
     model, optimizer = accelerator.prepare(model, optimizer)
     track = tracking.start(accelerator, config)  # closed in `finally`, whatever happens
+    reused = None
     try:
         if config.max_device_batch == "auto":
             config = replace(config, max_device_batch=microbatch.fit(
                 model, train_ex, collate, config.batch_size, accelerator))
+        # CPU, one process: the word embedding's gradient buffer is kept between updates instead
+        # of a table-sized zero-fill per backward (same numbers; embedding_grad.py says why, when)
+        reused = embedding_grad.attach(accelerator.unwrap_model(model), accelerator.device,
+                                       accelerator.num_processes, compiled=config.compile == "on")
         trained = _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex,
-                       collate, epochs, track)
+                       collate, epochs, track, reused)
         if trained["diverged"]:
             trained["score"] = evaluate.constant_prediction_score(task.metric, dev_ex.labels)
         baseline = evaluate.baseline(task, dev_ex.labels)
@@ -102,6 +108,8 @@ def train(config) -> RunResult:
             evaluate.write_metrics(config.out, result.to_dict())
         return result
     finally:
+        if reused is not None:
+            reused.close()
         track.finish()
         accelerator.free_memory(model, optimizer)
         del model, optimizer, scheduler
@@ -109,7 +117,7 @@ def train(config) -> RunResult:
 
 
 def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex, collate,
-         epochs, track=tracking.OFF) -> dict:
+         epochs, track=tracking.OFF, reused=None) -> dict:
     """The epochs themselves -> the fields of RunResult that training measures."""
     from accelerate.utils import set_seed
 
@@ -149,6 +157,8 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+            if reused is not None:
+                reused.after_update()
             epoch_loss.append(loss)
             window.append(loss)
             if step % config.log_every == 0 or i == len(plan) - 1:
