@@ -232,3 +232,22 @@ def test_reused_embedding_gradient_zeroes_only_what_it_must():
     assert emb.weight.grad is kept.buffer and kept.buffer.abs().sum() == 0
     kept.close()
     assert emb.sparse is False and emb.weight.grad is None
+
+
+def test_reused_embedding_gradient_only_where_it_is_safe():
+    """attach() declines a tied output layer (its dense gradient would leak between updates),
+    more than one process, a compiled forward and a GPU; it takes a plain classifier on CPU."""
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+
+    from stilts_nb.training.embedding_grad import ReusedEmbeddingGrad, attach
+
+    cfg = BertConfig(vocab_size=60, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=16, max_position_embeddings=16)
+    cpu = torch.device("cpu")
+    assert attach(BertForMaskedLM(cfg), cpu, 1, compiled=False) is None  # tied decoder
+    plain = BertForSequenceClassification(cfg)
+    for device, world, compiled in ((cpu, 2, False), (cpu, 1, True), (torch.device("cuda"), 1, False)):
+        assert attach(plain, device, world, compiled) is None
+    kept = attach(plain, cpu, 1, compiled=False)
+    assert isinstance(kept, ReusedEmbeddingGrad)
+    kept.close()

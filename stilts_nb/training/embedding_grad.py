@@ -14,7 +14,7 @@ tests/test_training_loop.py checks that a run's weights come out bitwise equal w
 it, with one micro-batch per update and with accumulation.
 
 Used only where it was measured and is safe: one process on CPU, an eager (not compiled)
-forward, an ``nn.Embedding`` input layer. DDP reduces sparse gradients differently, and on a GPU
+forward, an ``nn.Embedding`` input layer not tied to an output layer. DDP reduces sparse gradients differently, and on a GPU
 the caching allocator reuses the memory and a fill runs at memory bandwidth, so there is nothing
 to win there.
 """
@@ -64,8 +64,11 @@ class ReusedEmbeddingGrad:
 
 def attach(model, device: torch.device, world: int, compiled: bool) -> ReusedEmbeddingGrad | None:
     """A ReusedEmbeddingGrad for the model's input embedding where it applies, else None."""
-    embedding = model.get_input_embeddings()
-    usable = (device.type == "cpu" and world == 1 and not compiled
+    embedding, output = model.get_input_embeddings(), model.get_output_embeddings()
+    # a tied output layer adds a dense gradient to every row, which zeroing only the batch's
+    # rows would leak into the next update
+    tied = output is not None and output.weight is embedding.weight
+    usable = (device.type == "cpu" and world == 1 and not compiled and not tied
               and type(embedding) is torch.nn.Embedding and embedding.max_norm is None
               and embedding.weight.requires_grad)
     return ReusedEmbeddingGrad(embedding) if usable else None
