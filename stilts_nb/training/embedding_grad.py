@@ -14,9 +14,9 @@ tests/test_training_loop.py checks that a run's weights come out bitwise equal w
 it, with one micro-batch per update and with accumulation.
 
 Used only where it was measured and is safe: one process on CPU, an eager (not compiled)
-forward, an ``nn.Embedding`` input layer not tied to an output layer. DDP reduces sparse gradients differently, and on a GPU
-the caching allocator reuses the memory and a fill runs at memory bandwidth, so there is nothing
-to win there.
+forward, an ``nn.Embedding`` input layer not tied to an output layer. DDP reduces sparse
+gradients differently, and on a GPU the caching allocator reuses the memory and a fill runs at
+memory bandwidth, so there is nothing to win there.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class ReusedEmbeddingGrad:
     def after_update(self) -> None:
         """Zero the rows the last update touched and give the buffer back to the weight."""
         if self.rows:
-            self.buffer.index_fill_(0, torch.cat(self.rows).unique(), 0.0)
+            self.buffer.index_fill_(0, torch.cat(self.rows), 0.0)  # a repeated row: zeroed twice
             self.rows.clear()
         self.weight.grad = self.buffer
 
