@@ -4,9 +4,9 @@
   plus a margin per target (the notebooks use a number of the dev set's binomial standard
   errors). Not the run's own ``degenerate`` flag, which is a score at or below the majority
   share of the dev subset it was scored on, with no margin;
-- paired_tests: the grid runs are paired by configuration (same lr, batch, warmup, seed), so
-  each intermediate is compared with None configuration by configuration (Wilcoxon signed-rank),
-  with Holm's correction across all pairs tested;
+- paired_tests: the grid runs are paired by configuration (same lr, batch, warmup, seed) and
+  reduced to units of replication (analysis.compare), each intermediate against None by the
+  paired t-test the verdicts use, Holm-corrected, with the exact signed-rank p beside it;
 - bootstrap_ci: percentile bootstrap intervals of the mean and the best run;
 - expected_max: expected best dev score after trying n configurations (Dodge et al., 2019);
 - sensitivity: mean score per value of each hyperparameter.
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import compare
 from .summary import GRID, PAIR, scored
 
 
@@ -36,39 +37,35 @@ def near_floor_rate(runs: pd.DataFrame, floor: pd.Series | dict, margin: float |
     return out
 
 
-def holm(pvalues) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
-    p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p)
-    scaled = (len(p) - np.arange(len(p))) * p[order]
-    adjusted = np.minimum(np.maximum.accumulate(scaled), 1.0)
-    out = np.empty_like(adjusted)
-    out[order] = adjusted
-    return out
-
-
 def paired_tests(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = False) -> pd.DataFrame:
-    """Wilcoxon signed-rank of intermediate vs baseline over matched configurations."""
+    """Each intermediate vs `baseline`, paired by configuration and reduced to its units of
+    replication (analysis.compare: the intermediate checkpoint when there are several): the paired
+    t-test the verdicts apply, Holm-corrected across the table, and beside it the exact
+    signed-rank p, with whether n units could reach Holm's first-step level at all."""
     runs = scored(runs, exclude_diverged)
     rows = []
     for target, per_target in runs.groupby("target", sort=False):
-        base = per_target[per_target["intermediate"] == baseline].set_index(GRID)["score"]
+        base = per_target[per_target["intermediate"] == baseline]
         for inter, group in per_target.groupby("intermediate", sort=False):
-            if inter == baseline:
+            if inter == baseline or base.empty:
                 continue
-            other = group.set_index(GRID)["score"]
-            common = base.index.intersection(other.index)
-            diff = (other.loc[common] - base.loc[common]).to_numpy()
-            p = stats.wilcoxon(diff).pvalue if len(diff) and np.any(diff != 0) else 1.0
-            low, high, what = _mean_ci(diff)
-            rows.append({"target": target, "intermediate": inter, "pairs": len(common),
-                         "mean_diff": 100 * float(np.mean(diff)) if len(diff) else np.nan,
+            pair = compare.paired(group, base)
+            diff = pair.diffs
+            low, high, what = _mean_ci(diff / 100)
+            rows.append({"target": target, "intermediate": inter, "unit": pair.unit, "n": len(diff),
+                         "configurations": pair.configs,
+                         "mean_diff": float(np.mean(diff)) if len(diff) else np.nan,
                          "ci_low": 100 * low, "ci_high": 100 * high, "interval": what,
-                         "median_diff": 100 * float(np.median(diff)) if len(diff) else np.nan,
-                         "wins": int((diff > 0).sum()), "p": float(p)})
-    table = pd.DataFrame(rows, columns=["target", "intermediate", "pairs", "mean_diff", "ci_low", "ci_high",
-                                        "interval", "median_diff", "wins", "p"])
-    table["p_holm"] = holm(table["p"]) if len(table) else []
+                         "median_diff": float(np.median(diff)) if len(diff) else np.nan,
+                         "wins": int((diff > 0).sum()), "p": compare.t_test(diff),
+                         "signed_rank_p": compare.signed_rank(diff) if len(diff) else np.nan})
+    table = pd.DataFrame(rows, columns=["target", "intermediate", "unit", "n", "configurations", "mean_diff",
+                                        "ci_low", "ci_high", "interval", "median_diff", "wins", "p",
+                                        "signed_rank_p"])
+    table["p_holm"] = compare.holm(table["p"]) if len(table) else []
+    # can n nonzero units reach Holm's first step at all? If not, the signed-rank p is descriptive
+    level = compare.ALPHA / max(len(table), 1)
+    table["signed_rank_can_reject"] = [compare.smallest_signed_rank_p(int(n)) < level for n in table["n"]]
     return table
 
 

@@ -1,23 +1,20 @@
-"""Verdicts a reviewer would sign: each intermediate is compared with None on one target, and the
-comparison ends in exactly one of five words, computed by fixed rules rather than read off a plot.
+"""Verdicts a reviewer would sign: each arm is compared with a baseline (None, or the HellaSwag
+stand-in for the paper's own claim) on one target, and the comparison ends in one verdict,
+computed by fixed rules (analysis/compare.py holds the statistics) rather than read off a plot.
 
-- *not learned*: None's mean is within noise of the target's floor (the majority share, 0 for
-  MCC): the model did not learn the target, so no difference between intermediates means
-  anything. It pre-empts every other verdict, however small its p-value.
-- *helps* / *hurts*: the paired Wilcoxon signed-rank test over configurations (same lr, batch,
-  warmup, seed), Holm-adjusted across the notebook's comparisons, is below ``ALPHA`` and the
-  t-interval of the mean paired difference excludes zero.
-- *no difference larger than ±m*: equivalence by two one-sided tests, i.e. the (1 - 2·ALPHA)
-  t-interval lies inside the margin ±m that the profile states.
-- *inconclusive*: none of the above; it says which effect the data could have detected with
-  ``POWER`` (the minimum detectable effect), or, with fewer than ``MIN_PAIRS`` pairs, that only a
-  range was measured.
+The rules, in the order they apply (docs/verdicts.md has the reasons):
 
-Two sources of error are kept apart. The tests above see training randomness (the spread over
-configurations). The dev set is a fixed sample on top of that: the standard error of a
-difference of two accuracies measured on n examples (unpaired bound, sqrt(2 p (1 - p) / n)) is
-reported beside each verdict, and a *helps* or *hurts* smaller than twice it is flagged as a
-result about this dev set that may not carry over to new examples.
+- *intermediate not learned*: none of the arm's intermediate checkpoints scored its own task
+  above its floor by ``FLOOR_SES`` dev-set standard errors; the arm is no test of that task.
+- *not learned*: neither arm's mean on the target is ``FLOOR_SES`` standard errors above the floor.
+- *rescues* / *collapses more*: the arm's collapsed runs (at or below the floor) differ from the
+  baseline's by Fisher's exact test, Holm-corrected across the family.
+- *helps* / *hurts* (against None; *better* / *worse* against a reference arm): the paired t-test
+  over the units of replication, Holm-corrected across the family, is below ``ALPHA``.
+- *no difference larger than ±m*: TOST with the declared margin, Holm-corrected, below ``ALPHA``;
+  its (1 - 2·ALPHA) interval lies inside ±m and is shown.
+- *descriptive*: fewer than two units, so no test exists; only the range is shown.
+- *inconclusive*: none of the above, with the MDE of the test applied at its corrected level.
 
 All numbers are points (×100) and rounded once, in ``Verdict.row``; the sentence is formatted
 from that row, so prose and table cannot disagree.
@@ -29,16 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .stability import holm
-from .summary import GRID
+from . import compare
+from .compare import ALPHA, POWER
 
-ALPHA = 0.05
-POWER = 0.8
-MIN_PAIRS = 6      # with fewer pairs a two-sided signed-rank p cannot go below 0.05
-FLOOR_SES = 2.0    # None "learned" the target only if its mean is this many dev-set SEs above the floor
-KINDS = ("not learned", "helps", "hurts", "no difference", "inconclusive")
+FLOOR_SES = 2.0    # a model "learned" a task only if its mean is this many dev-set SEs above the floor
+TEST = "paired t-test over units, Holm"
 
 
 def dev_se(score: float, examples: int, metric: str = "accuracy") -> float:
@@ -50,167 +43,214 @@ def dev_se(score: float, examples: int, metric: str = "accuracy") -> float:
     return 100 * math.sqrt(share * (1 - share) / examples)
 
 
-def detectable_effect(sd: float, pairs: int, alpha: float = ALPHA, power: float = POWER,
-                      dev_term: float = 0.0) -> float:
-    """Smallest true mean paired difference (points) that a two-sided paired t-test at `alpha`
-    detects with `power`, given the paired spread `sd` (points) over `pairs` configurations and
-    an optional fixed error term (points) added in quadrature."""
-    if pairs < 2:
-        return math.inf
-    se = math.sqrt(sd ** 2 / pairs + dev_term ** 2)
-    return (stats.t.ppf(1 - alpha / 2, pairs - 1) + stats.t.ppf(power, pairs - 1)) * se
-
-
-def pairs_needed(sd: float, effect: float = 2.0, alpha: float = ALPHA, power: float = POWER,
-                 comparisons: int = 1, limit: int = 1000) -> int | None:
-    """Configurations needed to detect `effect` points with `power`, from a pilot's paired spread.
-
-    With several comparisons Holm's first step tests at alpha / comparisons, so that is the level
-    sized for. The signed-rank test is about 95% as efficient as the t-test on normal data, so
-    the count is divided by 0.955 (its asymptotic relative efficiency). None: not within `limit`."""
-    level = alpha / comparisons
-    for pairs in range(max(MIN_PAIRS, 2), limit + 1):
-        if detectable_effect(sd, pairs, level, power) <= effect:
-            return math.ceil(pairs / 0.955)
-    return None
-
-
 def collapse_test(collapsed: int, runs: int, collapsed_none: int, runs_none: int) -> float:
     """Fisher's exact two-sided p for 'this intermediate collapses more or less often than None'."""
-    table = [[collapsed, runs - collapsed], [collapsed_none, runs_none - collapsed_none]]
-    return float(stats.fisher_exact(table).pvalue)
+    return compare.collapse_p(collapsed, runs, collapsed_none, runs_none)
 
 
 @dataclass(frozen=True)
 class Verdict:
     target: str
     intermediate: str
-    kind: str                 # one of KINDS
-    pairs: int
-    mean: float               # Δ mean over paired configurations (points)
-    low: float                # the interval (t-interval, or the range below MIN_PAIRS)
+    kind: str                 # see the module docstring
+    unit: str                 # the unit of replication
+    n: int                    # units
+    configs: int              # matched target configurations behind them
+    mean: float               # Δ mean over units (points)
+    low: float                # 95% t-interval, or the range when there is no test
     high: float
-    interval: str             # "95% t-interval" or "range"
-    p: float | None           # Wilcoxon p, Holm-adjusted across the comparisons judged together
-    margin: float             # equivalence margin (points)
-    detectable: float | None  # minimum detectable effect at POWER (points); None below MIN_PAIRS
-    dev_error: float          # 2 SE of a difference of two accuracies on this dev set (points)
-    baseline: float           # None's mean (points)
-    floor: float              # the target's floor (points)
+    p: float | None           # t-test p, Holm-adjusted across the family (None: no test)
+    family: int               # comparisons in the Holm family
+    signed_rank: float | None  # exact signed-rank p, unadjusted (a check on the t-test)
+    signed_rank_can_reject: bool
+    margin: float
+    eq_low: float             # the (1 - 2·ALPHA) interval behind the equivalence test
+    eq_high: float
+    eq_p: float | None        # TOST p, Holm-adjusted
+    detectable: float | None  # MDE of the t-test at ALPHA / family with POWER (points)
+    baseline_mean: float
+    arm_mean: float
+    floor: float
     collapsed: int
-    collapsed_none: int
     runs: int
-    runs_none: int
-    collapse_p: float
-    collapsed_configs: tuple = ()   # the settings of this intermediate's collapsed runs
+    collapsed_base: int
+    runs_base: int
+    collapse_p: float         # Fisher, Holm-adjusted
+    rescue_power: float | None
+    learned: tuple = (0, 0)   # (checkpoints that learned their own task, checkpoints); (0, 0): None
+    baseline: str = "none"
+    examples: tuple | None = None  # (low, high): interval resampling dev examples and configurations
+    collapsed_configs: tuple = ()
 
     def row(self) -> dict:
         """The table's values, each rounded once; ``sentence`` formats from these."""
         def pts(x):
             return None if x is None or not math.isfinite(x) else round(float(x), 1)
-        return {"target": self.target, "intermediate": self.intermediate, "verdict": self.label(),
-                "pairs": self.pairs, "Δ mean": pts(self.mean), "low": pts(self.low), "high": pts(self.high),
-                "interval": self.interval, "p (Holm)": None if self.p is None else float(f"{self.p:.2g}"),
-                "detectable": pts(self.detectable), "dev ±": pts(self.dev_error),
-                "None mean": pts(self.baseline), "floor": pts(self.floor),
-                "collapsed": f"{self.collapsed}/{self.runs}", "collapsed (None)": f"{self.collapsed_none}/{self.runs_none}",
-                "Fisher p": float(f"{self.collapse_p:.2g}")}
+
+        def sig(p):
+            return None if p is None or not math.isfinite(p) else float(f"{p:.2g}")
+        row = {"target": self.target, "intermediate": self.intermediate, "versus": self.baseline,
+               "verdict": self.label(), "unit": self.unit, "n": self.n, "configurations": self.configs,
+               "Δ mean": pts(self.mean), "low": pts(self.low), "high": pts(self.high),
+               "p (t, Holm)": sig(self.p), "family": self.family,
+               "signed-rank p (exact)": sig(self.signed_rank),
+               "90% low": pts(self.eq_low), "90% high": pts(self.eq_high), "TOST p (Holm)": sig(self.eq_p),
+               "MDE": pts(self.detectable), "baseline mean": pts(self.baseline_mean),
+               "arm mean": pts(self.arm_mean), "floor": pts(self.floor),
+               "collapsed": f"{self.collapsed}/{self.runs}", "collapsed (baseline)": f"{self.collapsed_base}/{self.runs_base}",
+               "Fisher p (Holm)": sig(self.collapse_p)}
+        if self.learned != (0, 0):
+            row["intermediate learned"] = f"{self.learned[0]}/{self.learned[1]}"
+        if self.examples:
+            row["examples low"], row["examples high"] = pts(self.examples[0]), pts(self.examples[1])
+        return row
 
     def label(self) -> str:
+        against_none = self.baseline == "none"
+        words = {"helps": "helps" if against_none else "better",
+                 "hurts": "hurts" if against_none else "worse"}
+        if self.kind in words:
+            return words[self.kind]
         if self.kind == "no difference":
             return f"no difference larger than ±{self.margin:.1f}"
         if self.kind == "inconclusive":
             return (f"inconclusive (could detect only ≥ {self.detectable:.1f} points)"
-                    if self.detectable is not None and math.isfinite(self.detectable)
-                    else f"inconclusive ({self.pairs} pairs: a range, no test)")
+                    if self.detectable is not None and math.isfinite(self.detectable) else "inconclusive")
+        if self.kind == "descriptive":
+            return f"descriptive ({self.n} {self.unit}{'s' * (self.n != 1)}: no test)"
         return self.kind
 
     def sentence(self, name=str) -> str:
         """One reviewer's sentence, from the rounded row; `name` prints task names (e.g. findings.title)."""
         r = self.row()
-        who = f"{name(self.intermediate)} vs None on {name(self.target)}"
+        who = f"{name(self.intermediate)} vs {name(self.baseline)} on {name(self.target)}"
+        if self.kind == "intermediate not learned":
+            return (f"{who}: intermediate not learned — none of its {self.learned[1]} checkpoint(s) scored its own task "
+                    f"{FLOOR_SES:g} dev-set standard errors above that task's floor, so this arm tests nothing.")
         if self.kind == "not learned":
-            return (f"{who}: not learned — None's mean {r['None mean']:.1f} is within {FLOOR_SES:g} dev-set "
-                    f"standard errors of the floor {r['floor']:.1f}, so no Δ here means anything.")
-        span = (f"range {r['low']:+.1f} to {r['high']:+.1f}" if self.interval == "range"
-                else f"{self.interval} {r['low']:+.1f} to {r['high']:+.1f}")
-        text = f"{who}: Δ mean {r['Δ mean']:+.1f} points ({span}, {self.pairs} paired configurations"
-        text += f", Wilcoxon p (Holm) = {r['p (Holm)']:.2g}): {self.label()}" if r["p (Holm)"] is not None else f"): {self.label()}"
-        if self.kind in ("helps", "hurts") and abs(self.mean) < self.dev_error:
-            text += (f", on this dev set only: it is smaller than the dev-set sampling error of a difference "
-                     f"(±{r['dev ±']:.1f})")
+            return (f"{who}: not learned — neither mean ({r['baseline mean']:.1f}, {r['arm mean']:.1f}) is "
+                    f"{FLOOR_SES:g} dev-set standard errors above the floor {r['floor']:.1f}, so no Δ here means anything.")
+        units = f"{self.n} {self.unit}{'s' * (self.n != 1)}"
+        if self.unit == "intermediate checkpoint":
+            units += f", each the mean of its {self.configs // max(self.n, 1)} matched configurations"
+        elif self.intermediate != "none" and self.learned[1] == 1:
+            units += "; one intermediate checkpoint, so the task itself is not replicated"
+        if self.kind == "descriptive":
+            text = f"{who}: Δ mean {r['Δ mean']:+.1f} points (range {r['low']:+.1f} to {r['high']:+.1f}, {units}): {self.label()}"
+        else:
+            text = (f"{who}: Δ mean {r['Δ mean']:+.1f} points (95% t-interval {r['low']:+.1f} to {r['high']:+.1f}, "
+                    f"{units}; t-test p = {r['p (t, Holm)']:.2g} after Holm over {self.family}): {self.label()}")
+            if self.kind == "no difference":
+                text += (f" — the 90% interval {r['90% low']:+.1f} to {r['90% high']:+.1f} lies inside "
+                         f"±{self.margin:.1f} (TOST p = {r['TOST p (Holm)']:.2g} after Holm)")
+        if self.kind in ("rescues", "collapses more"):
+            text += (f": {r['collapsed']} of its runs collapsed against {r['collapsed (baseline)']} of "
+                     f"{name(self.baseline)}'s (Fisher p = {r['Fisher p (Holm)']:.2g} after Holm over {self.family})")
+        if self.examples:
+            text += (f"; resampling dev examples and configurations together, Δ mean lies in "
+                     f"{r['examples low']:+.1f} to {r['examples high']:+.1f}")
         text += "."
-        if self.collapsed or self.collapsed_none:
-            text += (f" Collapsed runs: {r['collapsed']} against None's {r['collapsed (None)']} "
-                     f"(Fisher p = {r['Fisher p']:.2g})")
+        if self.kind not in ("rescues", "collapses more") and (self.collapsed or self.collapsed_base):
+            text += (f" Collapsed runs: {r['collapsed']} against {r['collapsed (baseline)']} "
+                     f"(Fisher p = {r['Fisher p (Holm)']:.2g} after Holm)")
             text += f", at {'; '.join(self.collapsed_configs)}." if self.collapsed_configs else "."
+        if self.learned[1] and self.learned[0] < self.learned[1] and self.kind != "intermediate not learned":
+            text += f" Only {self.learned[0]} of {self.learned[1]} intermediate checkpoints learned their own task."
         return text
 
 
 def judge(runs: pd.DataFrame, margin: float, floors: dict | None = None, dev_examples: dict | None = None,
-          metrics: dict | None = None, baseline: str = "none", alpha: float = ALPHA) -> list[Verdict]:
-    """A verdict per (target, intermediate) of a tidy run table (scores 0-1 or MCC), Holm across
-    all of them. `margin`: the equivalence margin in points. `floors` (target -> floor score,
-    0-1), `dev_examples` (target -> dev size) and `metrics` (target -> "accuracy" or "mcc")
-    default to what the runs themselves recorded: the columns ``floor``, ``dev_examples`` and
-    ``metric`` (planning.sweep_runs adds the first two from each run's result)."""
+          metrics: dict | None = None, baseline: str = "none", arms: list | None = None,
+          intermediates: pd.DataFrame | None = None, examples: dict | None = None) -> list[Verdict]:
+    """A verdict per (target, arm) of a tidy run table (scores 0-1 or MCC) against `baseline`,
+    Holm-corrected across all of them (one family). `arms`: which arms (default: every other
+    one). `intermediates`: the arms' intermediate runs with their own ``score``, ``floor``,
+    ``dev_examples`` (and ``metric``) under ``task`` (sweeps.tidy.intermediate_runs), to judge
+    whether each was learned. `examples`: (target, arm) -> (low, high), the interval that
+    resamples dev examples and configurations together (analysis.paired). Floors, dev sizes and
+    metrics default to what the runs recorded (columns ``floor``, ``dev_examples``, ``metric``)."""
     floors = floors or _recorded(runs, "floor")
     dev_examples = dev_examples or _recorded(runs, "dev_examples")
     metrics = metrics or (_recorded(runs, "metric") if "metric" in runs else {})
     found = []
     for target, per_target in runs.groupby("target", sort=False):
-        none = per_target[per_target["intermediate"] == baseline]
-        if none.empty:
+        base = per_target[per_target["intermediate"] == baseline]
+        if base.empty:
             continue
-        base = none.set_index(GRID)["score"]
-        for inter, group in per_target.groupby("intermediate", sort=False):
-            if inter == baseline:
+        for arm, group in per_target.groupby("intermediate", sort=False):
+            if arm == baseline or (arms is not None and arm not in arms):
                 continue
-            other = group.set_index(GRID)["score"]
-            common = base.index.intersection(other.index)
-            diff = 100 * (other.loc[common] - base.loc[common]).to_numpy(dtype=float)
-            p = float(stats.wilcoxon(diff).pvalue) if len(diff) >= 2 and np.any(diff != 0) else 1.0
-            found.append((target, inter, none, group, diff, p))
-    adjusted = holm([f[5] for f in found]) if found else []
-    return [_one(target, inter, none, group, diff, p_holm, floors[target], dev_examples[target],
-                 metrics.get(target, "accuracy"), margin, alpha)
-            for (target, inter, none, group, diff, _), p_holm in zip(found, adjusted)]
+            found.append((target, arm, group, base, compare.paired(group, base)))
+    if not found:
+        return []
+    k = len(found)
+    p_t = compare.holm([compare.t_test(f[4].diffs) for f in found])
+    p_eq = compare.holm([compare.equivalence(f[4].diffs, margin) for f in found])
+    counts = [(_collapsed(f[2]), len(f[2]), _collapsed(f[3]), len(f[3])) for f in found]
+    p_fisher = compare.holm([compare.collapse_p(*c) for c in counts])
+    out = []
+    for (target, arm, group, base, pair), pt, pe, c, pf in zip(found, p_t, p_eq, counts, p_fisher):
+        out.append(_one(target, arm, baseline, group, base, pair, pt, pe, c, pf, k, margin, floors[target],
+                        dev_examples[target], metrics.get(target, "accuracy"),
+                        _learned(intermediates, arm), (examples or {}).get((target, arm))))
+    return out
 
 
-def _one(target, inter, none, group, diff, p_holm, floor, examples, metric, margin, alpha) -> Verdict:
-    base_mean = float(none["score"].mean())
-    noise = dev_se(base_mean, examples, metric)
-    dev_error = 2 * math.sqrt(2) * noise  # 2 SE of a difference of two scores on the same n examples
-    pairs = len(diff)
-    mean = float(np.mean(diff)) if pairs else math.nan
-    detectable = None
-    if pairs < MIN_PAIRS:  # show what was measured and call it a range: no interval, no test
-        low, high = (float(np.min(diff)), float(np.max(diff))) if pairs else (math.nan, math.nan)
-        interval, p, kind = "range", None, "inconclusive"
+def _one(target, arm, baseline, group, base, pair, p_t, p_eq, counts, p_fisher, k, margin, floor, n_dev,
+         metric, learned, examples) -> Verdict:
+    diffs, n = pair.diffs, len(pair.diffs)
+    mean = float(np.mean(diffs)) if n else math.nan
+    base_mean, arm_mean = float(base["score"].mean()), float(group["score"].mean())
+    level = ALPHA / k  # Holm's first step: the level a single true effect must beat
+    tested = n >= 2
+    if tested:
+        low, high = compare.interval(diffs, 1 - ALPHA)
+        eq_low, eq_high = compare.interval(diffs, 1 - 2 * ALPHA)
+        mde = compare.detectable(diffs, level)
+        sr = compare.signed_rank(diffs)
     else:
-        sd = float(np.std(diff, ddof=1))
-        se = sd / math.sqrt(pairs)
-        half = stats.t.ppf(1 - alpha / 2, pairs - 1) * se
-        low, high, interval, p = mean - half, mean + half, f"{100 * (1 - alpha):.0f}% t-interval", float(p_holm)
-        tost = stats.t.ppf(1 - alpha, pairs - 1) * se
-        detectable = detectable_effect(sd, pairs, alpha)
-        if p < alpha and (low > 0 or high < 0):
-            kind = "helps" if low > 0 else "hurts"
-        elif -margin < mean - tost and mean + tost < margin:
-            kind = "no difference"
-        else:
-            kind = "inconclusive"
-    if 100 * base_mean - 100 * floor <= FLOOR_SES * noise:
+        low, high = (float(np.min(diffs)), float(np.max(diffs))) if n else (math.nan, math.nan)
+        eq_low = eq_high = mde = math.nan
+        sr, p_t, p_eq = None, None, None
+    collapsed, runs, collapsed_base, runs_base = counts
+    power = (compare.rescue_power(runs, runs_base, collapsed_base / runs_base, level)
+             if collapsed_base and runs_base else None)
+    above = [100 * (m - floor) > FLOOR_SES * dev_se(m, n_dev, metric) for m in (base_mean, arm_mean)]
+    if learned[1] and learned[0] == 0:
+        kind = "intermediate not learned"
+    elif not any(above):
         kind = "not learned"
-    collapsed, runs = _collapsed(group), len(group)
-    collapsed_none, runs_none = _collapsed(none), len(none)
-    return Verdict(target, inter, kind, pairs, mean, low, high, interval, p, margin, detectable, dev_error,
-                   100 * base_mean, 100 * floor, collapsed, collapsed_none, runs, runs_none,
-                   collapse_test(collapsed, runs, collapsed_none, runs_none), _where(group))
+    elif p_fisher < ALPHA and collapsed / runs != collapsed_base / runs_base:
+        kind = "rescues" if collapsed / runs < collapsed_base / runs_base else "collapses more"
+    elif not tested:
+        kind = "descriptive"
+    elif p_t < ALPHA:
+        kind = "helps" if mean > 0 else "hurts"
+    elif p_eq < ALPHA:
+        kind = "no difference"
+    else:
+        kind = "inconclusive"
+    return Verdict(target, arm, kind, pair.unit, n, pair.configs, mean, low, high, p_t, k, sr,
+                   compare.smallest_signed_rank_p(int(np.sum(diffs != 0))) < level if n else False,
+                   margin, eq_low, eq_high, p_eq, mde, 100 * base_mean, 100 * arm_mean, 100 * floor,
+                   collapsed, runs, collapsed_base, runs_base, float(p_fisher), power, learned, baseline,
+                   examples, _where(group))
+
+
+def _learned(intermediates: pd.DataFrame | None, arm: str) -> tuple:
+    """(checkpoints of `arm` above their own floor, checkpoints); (0, 0) when unknown or None."""
+    if intermediates is None or intermediates.empty or arm == "none":
+        return (0, 0)
+    own = intermediates[intermediates["task"] == arm]
+    if own.empty:
+        return (0, 0)
+    ok = [100 * (r.score - r.floor) > FLOOR_SES * dev_se(r.score, int(r.dev_examples), getattr(r, "metric", "accuracy"))
+          for r in own.itertuples()]
+    return (int(sum(ok)), len(ok))
 
 
 def _recorded(runs: pd.DataFrame, column: str) -> dict:
-    """Target -> the value its None runs recorded (the same for every run of a target)."""
+    """Target -> the value its runs recorded (the same for every run of a target)."""
     if column not in runs:
         raise ValueError(f"run table lacks the column {column!r}: pass it explicitly")
     return runs.groupby("target", sort=False)[column].first().to_dict()
@@ -227,7 +267,7 @@ def _where(runs: pd.DataFrame) -> tuple:
         return ()
     bad = runs[runs["degenerate"].fillna(False).astype(bool)]
     return tuple(f"seed {plain(r.seed)}, lr {plain(r.lr)}, batch {plain(r.batch_size)}, warmup {plain(r.warmup_ratio)}"
-                 for r in bad.sort_values(GRID).itertuples())
+                 for r in bad.sort_values(compare.GRID).itertuples())
 
 
 def plain(value) -> str:
@@ -236,15 +276,35 @@ def plain(value) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+RANK = {"intermediate not learned": 0, "not learned": 0, "rescues": 1, "collapses more": 1, "helps": 1,
+        "hurts": 1, "better": 1, "worse": 1}
+HEADLINE_RULE = ("a model that learned nothing first, then significant effects (rescues, helps, hurts), "
+                 "then the largest |Δ mean|")
+
+
 def headline(verdicts: list[Verdict]) -> Verdict | None:
-    """The verdict a notebook leads with: a *not learned* target first (it voids the rest), then
-    significant effects (helps/hurts), then anything else; within a rank, the largest |Δ mean|."""
-    rank = {"not learned": 0, "helps": 1, "hurts": 1}
+    """The verdict a notebook leads with, by HEADLINE_RULE; never simply the first row."""
     if not verdicts:
         return None
-    return min(verdicts, key=lambda v: (rank.get(v.kind, 2), -abs(v.mean) if math.isfinite(v.mean) else 0))
+    return min(verdicts, key=lambda v: (RANK.get(v.kind, 2), -abs(v.mean) if math.isfinite(v.mean) else 0))
 
 
 def table(verdicts: list[Verdict]) -> pd.DataFrame:
     """The verdicts as the report shows them (the same rounded values the sentences use)."""
     return pd.DataFrame([v.row() for v in verdicts])
+
+
+def power_line(found: list[Verdict]) -> str:
+    """What the comparisons could have detected: the MDE of the test applied, at its corrected
+    level, from each comparison's measured spread over its units."""
+    tested = [v for v in found if v.detectable is not None and math.isfinite(v.detectable)]
+    units = sorted({(v.n, v.unit) for v in found})
+    shown = ", ".join(f"{n} {u}{'s' * (n != 1)}" for n, u in units)
+    if not tested:
+        return f"power: {shown} per comparison: no test could be applied, so no effect size can be promised detectable."
+    low, high = min(v.detectable for v in tested), max(v.detectable for v in tested)
+    span = f"{low:.1f}" if round(low, 1) == round(high, 1) else f"{low:.1f} to {high:.1f}"
+    k = tested[0].family
+    return (f"power: with {shown} per comparison, the paired t-test at Holm's first-step level "
+            f"{ALPHA:g}/{k} detects a true Δ mean of {span} points with {POWER:.0%} power (from each "
+            f"comparison's measured spread); smaller effects may go unseen.")

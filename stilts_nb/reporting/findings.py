@@ -47,52 +47,79 @@ def as_intermediate(name: str) -> str:
 
 
 def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | None = None,
-                margin: float = 2.0):
+                margin: float = 2.0, intermediates: pd.DataFrame | None = None, examples: dict | None = None):
     """Each intermediate against None on each target, as a rule-computed verdict
-    (analysis.verdicts: helps, hurts, no difference larger than ±`margin` points, inconclusive with
-    the effect it could have detected, or not learned), Holm-adjusted across the comparisons
-    shown together. The first line is the headline: the verdict that matters most by the stated
-    rule (not learned, then significant effects, then the largest |Δ mean|), never simply the
-    first row. The floors and dev sizes are those each run recorded (planning.sweep_runs)."""
+    (analysis.verdicts), Holm-corrected across the comparisons shown together (one family). The
+    first line is the headline by verdicts.HEADLINE_RULE, never simply the first row; the last
+    says what the test applied could have detected. `intermediates`: the arms' own intermediate
+    runs (was each learned?); `examples`: the example-level intervals (analysis.paired)."""
     from ..analysis import verdicts
 
-    found = verdicts.judge(runs, margin)
+    found = verdicts.judge(runs, margin, intermediates=intermediates, examples=examples)
     if not found:
         return _markdown(["no intermediate has runs paired with None here: nothing to compare."], quoted)
+    name = _namer(runs, sizes)
+    top = verdicts.headline(found)
+    lines = [f"**Headline** ({verdicts.HEADLINE_RULE}): {top.sentence(name)}"]
+    lines += [v.sentence(name) for v in found if v is not top]
+    lines.append(verdicts.power_line(found))
+    return _markdown(lines, quoted)
 
+
+def versus_reference(runs: pd.DataFrame, reference: str, arms: list, quoted: str | None = None,
+                     margin: float = 2.0, intermediates: pd.DataFrame | None = None,
+                     examples: dict | None = None):
+    """The paper's own claim: each simple baseline (`arms`) against the reasoning task
+    (`reference`, HellaSwag or its stand-in) on each target, as an equivalence question with the
+    declared margin, Holm-corrected across these comparisons. It is the notebook's headline
+    whatever it shows, so every one of its sentences is listed under it, first arm first."""
+    from ..analysis import verdicts
+
+    arms = [a for a in arms if a in set(runs["intermediate"])]
+    found = verdicts.judge(runs, margin, baseline=reference, arms=arms, intermediates=intermediates,
+                           examples=examples)
+    if not found:
+        return _markdown([f"no simple baseline has runs paired with {as_intermediate(reference)} here."], quoted)
+    name = _namer(runs, None)
+    found.sort(key=lambda v: (arms.index(v.intermediate), list(runs["target"].unique()).index(v.target)))
+    lines = [f"**Headline** (the paper's claim, {name(found[0].intermediate)} against {name(reference)}): "
+             + found[0].sentence(name)]
+    lines += [v.sentence(name) for v in found[1:]]
+    lines.append(verdicts.power_line(found))
+    return _markdown(lines, quoted)
+
+
+def _namer(runs: pd.DataFrame, sizes: dict | None):
     intermediates = set(runs["intermediate"])
 
     def name(task):
         shown = as_intermediate(task) if task in intermediates else title(task)
         return f"{shown} ({sizes[task]:,} examples)" if sizes and task in sizes else shown
-
-    top = verdicts.headline(found)
-    lines = [f"**Headline** ({RULE}): {top.sentence(name)}"]
-    lines += [v.sentence(name) for v in found if v is not top]
-    lines.append(power_line(found))
-    return _markdown(lines, quoted)
+    return name
 
 
-def power_line(found: list) -> str:
-    """What the comparisons could have detected: the minimum detectable Δ mean at 80% power
-    (verdicts.detectable_effect, from each comparison's own paired spread), as the table rounds it."""
-    from ..analysis.verdicts import MIN_PAIRS
+def family(spec: dict, reference: str | None = None) -> str:
+    """The notebook's primary family and its correction, stated from the sweep before any run:
+    what is compared, how many comparisons Holm corrects over, the test and its unit."""
+    from ..analysis.verdicts import ALPHA
 
-    rows = [v.row() for v in found]
-    tested = [r for r in rows if r["detectable"] is not None]
-    pairs = sorted({r["pairs"] for r in rows})
-    count = f"{pairs[0]}" if len(pairs) == 1 else f"{pairs[0]}–{pairs[-1]}"
-    if not tested:
-        return (f"power: {count} paired configuration(s) per comparison, fewer than {MIN_PAIRS}: only ranges are "
-                f"shown, and no effect size can be promised detectable.")
-    low, high = min(r["detectable"] for r in tested), max(r["detectable"] for r in tested)
-    span = f"{low:.1f}" if low == high else f"{low:.1f} to {high:.1f}"
-    return (f"power: with {count} paired configurations per comparison, a true Δ mean of {span} points "
-            f"is detected with 80% power at 0.05 (from each comparison's measured paired spread); smaller "
-            f"effects may go unseen.")
-
-
-RULE = "a target not learned first, then significant effects, then the largest |Δ mean|"
+    arms = [i for i in spec["intermediates"] if i != "none"]
+    targets = spec["targets"]
+    seeds = (spec.get("intermediate_training") or {}).get("seed")
+    k = len(seeds) if isinstance(seeds, list) else 1
+    unit = (f"the intermediate checkpoint ({k} per task, each the mean of its block of target configurations)"
+            if k > 1 else "the target configuration (one checkpoint per task: the task is not replicated)")
+    text = (f"**Declared before any run.** Primary family: each of {len(arms)} intermediate(s) against None on "
+            f"each of {len(targets)} target(s), {len(arms) * len(targets)} comparisons, Holm-corrected at α = "
+            f"{ALPHA:g}. Test: the paired t-test over the units of replication, {unit}; equivalence by two "
+            f"one-sided t-tests with the margin below, Holm-corrected over the same family; collapsed runs by "
+            f"Fisher's exact test, Holm-corrected.")
+    if reference:
+        others = [a for a in arms if a != reference]
+        text += (f" The paper's claim forms a second family: {len(others)} simple baseline(s) against "
+                 f"{title(reference)} on each target, {len(others) * len(targets)} comparisons, Holm-corrected.")
+    from IPython.display import Markdown
+    return Markdown(text)
 
 
 def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
