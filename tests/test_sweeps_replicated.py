@@ -163,3 +163,21 @@ def test_the_run_table_names_each_target_runs_checkpoint(rte_dir, tmp_path, floo
     task_rows = what_was_run.tasks_table(spec, runs, planning.intermediate_runs(plan, store), plan)
     (hp,) = task_rows.loc[task_rows["role"] == "intermediate", "hyperparameters"]
     assert hp == "learning rate 1e-4, batch 8, warmup 0.1, seeds 7, 30"
+
+
+def test_the_dry_run_counts_and_prices_each_checkpoint(rte_dir, tmp_path, capsys):
+    from stilts_nb.sweeps import dry_run, format_dry_run
+
+    one, three = (dry_run(parse_sweep(replicated(rte_dir, seeds, SIX), "d.yaml"), tmp_path / "no.sqlite")
+                  for seeds in (42, [7, 8, 9]))
+    assert (one["intermediates"]["runs"], three["intermediates"]["runs"]) == (1, 3)
+    assert one["targets"]["runs"] == three["targets"]["runs"] == 24  # nested: the target budget is kept
+    assert three["total"]["new"] == 27
+    # the price grows by exactly the two extra intermediate runs (each as dear as the first)
+    from stilts_nb.sweeps.cost import estimate
+
+    plan = expand(parse_sweep(replicated(rte_dir, [7, 8, 9], SIX), "d.yaml"))
+    inters = [r for r in plan.runs if r.role == "intermediate"]
+    extra = three["cost_all"]["hours"] - one["cost_all"]["hours"]
+    assert extra > 0 and extra == pytest.approx(estimate(plan, inters[1:])["hours"])
+    assert "intermediates" in format_dry_run(three) and not (tmp_path / "no.sqlite").exists()
