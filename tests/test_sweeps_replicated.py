@@ -155,6 +155,9 @@ def test_the_run_table_names_each_target_runs_checkpoint(rte_dir, tmp_path, floo
     assert list(table["floor"]) == [0.52, 0.52] and list(table["degenerate"]) == [True, False]
     assert list(table["score"]) == pytest.approx([0.517, 0.54]) and list(table["targets"]) == [2, 2]
     assert list(checkpoints(store, ids=[inters[30]])["seed"]) == [30]
+    section = planning.Section("smoke", "nb", {}, spec, store=store, executor="local", figures=tmp_path)
+    section.train()  # everything is in the store: nothing is trained again
+    assert len(floored.calls) == 2 + 8 and section.checkpoints().equals(table)
 
     # the report's opening says how the intermediate was replicated
     rows = what_was_run.settings_table(spec, runs, planning.intermediate_runs(plan, store), {})["value"]
