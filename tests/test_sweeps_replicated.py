@@ -184,3 +184,19 @@ def test_the_dry_run_counts_and_prices_each_checkpoint(rte_dir, tmp_path, capsys
     extra = three["cost_all"]["hours"] - one["cost_all"]["hours"]
     assert extra > 0 and extra == pytest.approx(estimate(plan, inters[1:])["hours"])
     assert "intermediates" in format_dry_run(three) and not (tmp_path / "no.sqlite").exists()
+
+
+def test_the_opening_states_one_checkpoint_or_several_per_task():
+    spec = {"intermediates": ["none", "cola", "synthesis"], "targets": ["wic"],
+            "grid": {"lr": [1e-5], "seed": SIX}, "intermediate_training": {"seed": 42}}
+    assert what_was_run.replication_text(spec) == (
+        "one intermediate checkpoint per task (seed 42), the start of every target configuration after it")
+    spec["intermediate_training"]["seed"] = [7, 8, 9]
+    assert what_was_run.replication_text(spec) == (
+        "3 intermediate checkpoints per task (seeds 7, 8, 9), each fine-tuned on its own block of "
+        "target seeds (1, 2; 3, 4; 5, 6)")
+    spec["task_settings"] = {"cola": {"seed": [1, 2]}}  # a task's own seeds are said for it alone
+    assert what_was_run.replication_text(spec) == (
+        "2 intermediate checkpoints of CoLA (seeds 1, 2), each fine-tuned on its own block of "
+        "target seeds (1, 2, 3; 4, 5, 6); 3 intermediate checkpoints of Synthesis (seeds 7, 8, 9), "
+        "each fine-tuned on its own block of target seeds (1, 2; 3, 4; 5, 6)")

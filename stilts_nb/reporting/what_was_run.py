@@ -87,13 +87,13 @@ def replication_text(spec: dict) -> str:
         groups.setdefault(tuple(listed(own.get("seed", default))), []).append(title(name))
     parts = []
     for seeds, names in groups.items():
-        which = "" if len(groups) == 1 else f" of {', '.join(names)}"
+        which = "per task" if len(groups) == 1 else f"of {', '.join(names)}"
         if len(seeds) == 1:
-            parts.append(f"one intermediate checkpoint per task{which} (seed {seeds[0]}), the start of "
+            parts.append(f"one intermediate checkpoint {which} (seed {seeds[0]}), the start of "
                          "every target configuration after it")
             continue
         blocks = "; ".join(", ".join(str(s) for s in b) for b in seed_blocks(targets, list(seeds)).values())
-        parts.append(f"{len(seeds)} intermediate checkpoints per task{which} (seeds "
+        parts.append(f"{len(seeds)} intermediate checkpoints {which} (seeds "
                      f"{', '.join(str(s) for s in seeds)}), each fine-tuned on its own block of target "
                      f"seeds ({blocks})")
     return "; ".join(parts)
