@@ -11,7 +11,11 @@ before the setting existed does not record it), times as timestamps, and ``sweep
 sweep/study names that asked for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
-kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is
+kernels the run computed with (training/hardware.py), beside its ``precision``.
+``intermediate_seed`` is, for a run that starts from an intermediate checkpoint (a target; 05's
+zero-shot scorings), the seed of that intermediate run (``init_id``); NA after None and for
+intermediate runs, whose own seed is ``seed``. ``checkpoints`` lists the intermediate runs with
+their own score beside their floor. The SQL is
 plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works as well.
 """
 from __future__ import annotations
