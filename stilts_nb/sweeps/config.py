@@ -10,7 +10,8 @@ Every key is optional except ``model`` and the targets; the defaults are the pap
 and intermediates trained once at lr 1e-5, batch 16, seed 42, warmup ratio 0.1). A missing grid
 axis takes the paper's values. ``intermediate_training.seed`` may be a list: one intermediate run
 (checkpoint) per seed, each fine-tuned on its own contiguous block of the target seeds (plan.py,
-seed_blocks), so the number of target seeds must be a multiple of the number of intermediate seeds. Any mistake (unknown key, unknown task, empty grid, wrong type)
+seed_blocks), so the number of target seeds must be a multiple of the number of intermediate
+seeds. Any mistake (unknown key, unknown task, empty grid, wrong type, such a count of seeds)
 is one UserError naming the file and the key, before any data or model is touched.
 """
 from __future__ import annotations
