@@ -48,6 +48,16 @@ class Section:
         self.runs, self.plan = sweep_runs(self.sweep, self.store, self.executor, self.notebook)
         return self.runs
 
+    def checkpoints(self) -> pd.DataFrame:
+        """This notebook's intermediate checkpoints (one per intermediate seed), each with its own
+        dev score beside its floor and its degenerate flag: was the intermediate learned?
+        (sweeps.checkpoints, restricted to this plan's intermediate runs)"""
+        from ..sweeps import checkpoints
+
+        if self.plan is None:
+            raise UserError(f"{self.notebook}: checkpoints are known once the plan is made: call section.train() first")
+        return checkpoints(self.store, ids=[r.id for r in self.plan.runs if r.role == "intermediate"])
+
     def sizes(self, role: str = "target") -> dict:
         """Task -> examples actually trained on (after @N and limits), for one role."""
         if self.plan is None:

@@ -58,6 +58,8 @@ def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values:
              + f" = {count_text(configurations)} configuration{'s' * (configurations != 1)}"),
             ("runs per violin", f"{low}: one per configuration, for every target and intermediate"
              if low == high == configurations else f"from {low} to {high} (the table below has them per target)")]
+    if any(i != "none" for i in spec["intermediates"]):
+        rows.insert(3, ("intermediate checkpoints", replication_text(spec)))
     if "tasks" in values:  # 05 scores the checkpoints on other tasks, without training
         limit = values.get("eval_limit")
         seeds = ", ".join(str(s) for s in values.get("none_seeds", []))
@@ -65,6 +67,36 @@ def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values:
                      + (f"up to the first {count_text(limit)} dev examples of each" if limit else "every dev example")
                      + (f"; None's random head over seeds {seeds}" if seeds else "")))
     return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
+
+
+def replication_text(spec: dict) -> str:
+    """How often each intermediate task was trained (its checkpoints, one per seed) and which
+    target seeds each checkpoint was fine-tuned with (sweeps.seed_blocks): the intermediate task
+    is what a verdict is about, so its number of replicates is said before any verdict."""
+    from ..settings import PAPER_GRID, PAPER_INTERMEDIATE
+    from ..sweeps import seed_blocks
+
+    def listed(v):
+        return list(v) if isinstance(v, list) else [v]
+
+    targets = listed(spec.get("grid", {}).get("seed", PAPER_GRID["seed"]))
+    default = spec.get("intermediate_training", {}).get("seed", PAPER_INTERMEDIATE["seed"])
+    groups = {}  # seeds -> the intermediates trained with them (a task_settings seed is the task's own)
+    for name in [i for i in spec["intermediates"] if i != "none"]:
+        own = spec.get("task_settings", {}).get(get_task(name).name, {})
+        groups.setdefault(tuple(listed(own.get("seed", default))), []).append(title(name))
+    parts = []
+    for seeds, names in groups.items():
+        which = "per task" if len(groups) == 1 else f"of {', '.join(names)}"
+        if len(seeds) == 1:
+            parts.append(f"one intermediate checkpoint {which} (seed {seeds[0]}), the start of "
+                         "every target configuration after it")
+            continue
+        blocks = "; ".join(", ".join(str(s) for s in b) for b in seed_blocks(targets, list(seeds)).values())
+        parts.append(f"{len(seeds)} intermediate checkpoints {which} (seeds "
+                     f"{', '.join(str(s) for s in seeds)}), each fine-tuned on its own block of target "
+                     f"seeds ({blocks})")
+    return "; ".join(parts)
 
 
 def tasks_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, plan) -> pd.DataFrame:
@@ -78,8 +110,12 @@ def tasks_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, plan) -> p
         done = inters[inters["task"] == task]
         run = planned.get(("intermediate", task))
         hp = (done.iloc[0] if len(done) else pd.Series(run.config if run else {}))
-        rows.append(_row(name, "intermediate", done, run,
-                         ", ".join(f"{GRID_WORDS[k]} {setting_text(hp[k])}" for k in GRID_WORDS if k in hp), "—"))
+        # one checkpoint per seed: every seed is named, the other values are shared
+        seeds = [r.config["seed"] for r in plan.runs if r.role == "intermediate" and r.config["task"] == task]
+        words = [f"{GRID_WORDS[k]} {setting_text(hp[k])}" for k in GRID_WORDS if k in hp and k != "seed"]
+        words.append(f"seeds {', '.join(str(s) for s in seeds)}" if len(seeds) > 1 else
+                     f"seed {setting_text(hp['seed'])}" if "seed" in hp else "")
+        rows.append(_row(name, "intermediate", done, run, ", ".join(w for w in words if w), "—"))
     for name in spec["targets"]:
         task = get_task(name).name
         done = runs[runs["target"] == task]

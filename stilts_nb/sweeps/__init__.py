@@ -13,7 +13,8 @@ import importlib
 _NAMES = {
     "PAPER_GRID": "config", "PAPER_INTERMEDIATE": "config", "Study": "config", "Sweep": "config",
     "load_sweep": "config", "parse_sweep": "config", "Plan": "plan", "Run": "plan",
-    "expand": "plan", "results": "tidy", "dry_run": "run", "format_dry_run": "run",
+    "expand": "plan", "seed_blocks": "plan", "results": "tidy", "checkpoints": "tidy",
+    "dry_run": "run", "format_dry_run": "run",
     "run_sweep": "run", "Store": "store", "default_path": "store",
 }
 __all__ = sorted(_NAMES)

@@ -8,7 +8,10 @@
 or, for a design with several parts, ``studies: {figure2: {intermediates, targets, grid}, ...}``.
 Every key is optional except ``model`` and the targets; the defaults are the paper's (its grid,
 and intermediates trained once at lr 1e-5, batch 16, seed 42, warmup ratio 0.1). A missing grid
-axis takes the paper's values. Any mistake (unknown key, unknown task, empty grid, wrong type)
+axis takes the paper's values. ``intermediate_training.seed`` may be a list: one intermediate run
+(checkpoint) per seed, each fine-tuned on its own contiguous block of the target seeds (plan.py,
+seed_blocks), so the number of target seeds must be a multiple of the number of intermediate
+seeds. Any mistake (unknown key, unknown task, empty grid, wrong type, such a count of seeds)
 is one UserError naming the file and the key, before any data or model is touched.
 """
 from __future__ import annotations
@@ -41,11 +44,13 @@ TOP = {
     "resources": "resources", "cost": "cost",
 }
 STUDY = {"description": "str", "intermediates": "tasks", "targets": "tasks", "grid": "grid"}
-INTERMEDIATE_TRAINING = {**GRID, **RUN_SETTINGS}
+# an intermediate's seed may be a list: one checkpoint per seed (the intermediate task is the unit
+# a claim is about, so it is replicated like one); the other grid values are one value each
+INTERMEDIATE_TRAINING = {**GRID, "seed": "seeds", **RUN_SETTINGS}
 # task_settings may also give one grid value (lr, batch_size, ...) for a task's *intermediate*
 # run, matched by its exact name: the authors trained HellaSwag with batch 8 and every other
 # intermediate with 16 (train_hella.sh), so the paper profile says `hellaswag: {batch_size: 8}`
-TASK_SETTINGS = {**RUN_SETTINGS, "files": "files", **GRID}
+TASK_SETTINGS = {**RUN_SETTINGS, "files": "files", **GRID, "seed": "seeds"}
 RESOURCES = {"num_cpus": "pos_num", "num_gpus": "nonneg_num", "torch_threads": "pos_int",
              "max_in_flight": "pos_int",
              # SLURM (sweeps/slurm.py): per job; a job runs `runs_per_job` runs one after another
@@ -89,11 +94,20 @@ class Sweep:
         """A sweep-wide run setting (precision, keep_head, ...): the file's, else the default."""
         return self.settings.get(name, SETTINGS[name].default)
 
-    def intermediate_grid(self, task) -> dict:
+    def intermediate_grid(self, task, seed: int | None = None) -> dict:
         """The grid values of a task's intermediate run: intermediate_training, then the task's
-        own entry in task_settings (exact name only: HellaSwag's batch is not HellaSwag-p's)."""
+        own entry in task_settings (exact name only: HellaSwag's batch is not HellaSwag-p's).
+        `seed`: which of its checkpoints (intermediate_seeds); the first when not given."""
         own = self.task_settings.get(task.name, {})
-        return {k: own.get(k, self.intermediate_training[k]) for k in GRID}
+        grid = {k: own.get(k, self.intermediate_training[k]) for k in GRID}
+        grid["seed"] = self.intermediate_seeds(task)[0] if seed is None else seed
+        return grid
+
+    def intermediate_seeds(self, task) -> list:
+        """The seeds of a task's intermediate runs, one checkpoint each, in the order written:
+        its own task_settings seed, else intermediate_training's (one int or a list)."""
+        seed = self.task_settings.get(task.name, {}).get("seed", self.intermediate_training["seed"])
+        return list(seed) if isinstance(seed, list) else [seed]
 
     def settings_for(self, task, role: str) -> dict:
         """Data/length settings of one run: task_settings (exact name, then its base task) over
@@ -166,7 +180,7 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
                             f"{tname} as an intermediate (a target's values come from the grid)")
         task_settings[tname] = body
     it = {**PAPER_INTERMEDIATE, **(data.get("intermediate_training") or {})}
-    return Sweep(
+    sweep = Sweep(
         path=where, name=name, model=data["model"], studies=studies,
         description=data.get("description", ""), store=data.get("store"),
         settings={k: data[k] for k in SWEEP_SETTINGS if data.get(k) is not None},
@@ -175,6 +189,28 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
         task_settings=task_settings, resources=dict(data.get("resources") or {}),
         cost=dict(data.get("cost") or {}),
     )
+    _check_seed_blocks(sweep, get_task)
+    return sweep
+
+
+def _check_seed_blocks(sweep: Sweep, get_task) -> None:
+    """Each intermediate checkpoint takes an equal block of every study's target seeds (nested
+    pairing, plan.seed_blocks): K intermediate seeds need a multiple of K target seeds."""
+    for study in sweep.studies:
+        targets = study.grid["seed"]
+        for iname in study.intermediates:
+            if iname == NONE:
+                continue
+            task = get_task(iname)
+            seeds = sweep.intermediate_seeds(task)
+            if len(targets) % len(seeds):
+                key = (f"task_settings.{task.name}.seed" if "seed" in sweep.task_settings.get(task.name, {})
+                       else "intermediate_training.seed")
+                grid = f"studies.{study.name}.grid.seed" if len(sweep.studies) > 1 else "grid.seed"
+                raise UserError(
+                    f"{sweep.path}: '{key}': {len(seeds)} intermediate seeds {seeds} each take an equal "
+                    f"block of the target seeds, and '{grid}' has {len(targets)} {targets}, not a "
+                    f"multiple of {len(seeds)}; give {len(seeds)} x n target seeds")
 
 
 def _task(get_task, name, where):
@@ -209,6 +245,11 @@ class _Checker:
             return v
         if v is None and kind in ("pos_int", "str"):
             return v  # null = the default
+        if kind == "seeds":  # one seed, or a list: one intermediate checkpoint per seed
+            seeds = v if isinstance(v, list) else [v]
+            if not seeds or not all(ok("nonneg_int", x) for x in seeds) or len(set(seeds)) != len(seeds):
+                self.fail(key, "a non-negative integer, or a non-empty list of distinct ones", v)
+            return v
         if kind in EXPECTED and kind != "files":
             if not ok(kind, v):
                 self.fail(key, EXPECTED[kind], v)

@@ -1,4 +1,5 @@
-"""Expand a sweep into concrete runs: each intermediate trained once, then the target grid.
+"""Expand a sweep into concrete runs: each intermediate trained once per intermediate seed, then
+the target grid (each checkpoint on its own block of the target seeds: seed_blocks).
 
 Every run gets its identity here, before anything trains, so the plan can be compared with the
 store (what is new, what is done) and a target's identity can name its intermediate's identity.
@@ -25,6 +26,7 @@ class Run:
     identity: dict
     intermediate: str | None    # a target's intermediate task ("none" = the pretrained model)
     init_id: str | None         # a target's intermediate run
+    intermediate_seed: int | None = None  # the seed of that run (of its checkpoint)
     studies: list = field(default_factory=list)
     train_size: int | None = None   # examples actually trained on (None: data missing)
     dev_size: int | None = None
@@ -105,27 +107,31 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
             if dev is not None and cfg.eval_limit:
                 dev = min(dev, cfg.eval_limit)
             runs[rid] = Run(rid, role, cfg, ident, intermediate,
-                            init.id if init else None, train_size=train, dev_size=dev,
-                            missing=lacking)
+                            init.id if init else None, init.config["seed"] if init else None,
+                            train_size=train, dev_size=dev, missing=lacking)
         return runs[rid]
 
-    intermediates = {}
+    intermediates = {}  # (task, seed) -> its intermediate run
     for study in sweep.studies:
         ids = studies.setdefault(study.name, [])
         for iname in study.intermediates:
-            init = None
+            arms = [(None, study.grid["seed"])]  # None: every configuration of the grid
             if iname != NONE:
-                if iname not in intermediates:
-                    intermediates[iname] = make(iname, "intermediate",
-                                                sweep.intermediate_grid(get_task(iname)), None, None)
-                init = intermediates[iname]
-                _member(init, study.name)
-            for target in study.targets:
-                for values in itertools.product(*(study.grid[k] for k in GRID)):
-                    hp = dict(zip(GRID, values))
-                    run = make(target, "target", hp, init, iname)
-                    _member(run, study.name)
-                    ids.append(run.id)
+                task = get_task(iname)
+                arms = []
+                for seed, block in seed_blocks(study.grid["seed"], sweep.intermediate_seeds(task)).items():
+                    if (iname, seed) not in intermediates:
+                        intermediates[iname, seed] = make(iname, "intermediate",
+                                                          sweep.intermediate_grid(task, seed), None, None)
+                    _member(intermediates[iname, seed], study.name)
+                    arms.append((intermediates[iname, seed], block))
+            for init, seeds in arms:
+                for target in study.targets:
+                    for values in itertools.product(*(seeds if k == "seed" else study.grid[k] for k in GRID)):
+                        hp = dict(zip(GRID, values))
+                        run = make(target, "target", hp, init, iname)
+                        _member(run, study.name)
+                        ids.append(run.id)
     if strict and missing:
         lines = "; ".join(f"{task}: {why}" for task, why in missing.items())
         raise UserError(f"{sweep.path}: nothing was run: the data of {len(missing)} task(s) "
@@ -142,6 +148,17 @@ def keep_head(asked: bool, init: Run | None) -> bool:
     """`keep_head` as a run gets it: the sweep's value after an intermediate, off when the run
     starts from the pretrained model (None), which has no trained head to keep."""
     return bool(asked) and init is not None
+
+
+def seed_blocks(target_seeds: list, intermediate_seeds: list) -> dict:
+    """Intermediate seed -> the target seeds its checkpoint is fine-tuned with (nested pairing):
+    the target seeds dealt out in contiguous blocks, in the order written, so K checkpoints and
+    S target seeds give each checkpoint S/K seeds, at every other grid value. Each checkpoint's
+    runs then differ from None's at the same configurations independently of the other
+    checkpoints', and the intermediate task is replicated K times. K = 1: every seed, as before.
+    The sweep file's check (config._check_seed_blocks) has made S a multiple of K."""
+    size = len(target_seeds) // len(intermediate_seeds)
+    return {seed: list(target_seeds[k * size:(k + 1) * size]) for k, seed in enumerate(intermediate_seeds)}
 
 
 def _member(run: Run, study: str) -> None:

@@ -11,7 +11,11 @@ before the setting existed does not record it), times as timestamps, and ``sweep
 sweep/study names that asked for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
-kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is
+kernels the run computed with (training/hardware.py), beside its ``precision``.
+``intermediate_seed`` is, for a run that starts from an intermediate checkpoint (a target; 05's
+zero-shot scorings), the seed of that intermediate run (``init_id``); NA after None and for
+intermediate runs, whose own seed is ``seed``. ``checkpoints`` lists the intermediate runs with
+their own score beside their floor. The SQL is
 plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works as well.
 """
 from __future__ import annotations
@@ -26,10 +30,13 @@ from .identity import stale_reason
 from .schema import RUN_COLUMNS
 from .store import Store
 
-# the runs table's shown columns (schema.py: one per identity setting among them), then three
-# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked
-DERIVED = ["kernel", "stale", "sweeps"]
-COLUMNS = [name for name, c in RUN_COLUMNS.items() if c.shown] + DERIVED
+# the runs table's shown columns (schema.py: one per identity setting among them), then those
+# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked,
+# and the seed of a target's intermediate checkpoint (placed beside init_id, which names it)
+DERIVED = ["kernel", "stale", "sweeps", "intermediate_seed"]
+_SHOWN = [name for name, c in RUN_COLUMNS.items() if c.shown]
+COLUMNS = (_SHOWN[:_SHOWN.index("init_id") + 1] + ["intermediate_seed"] + _SHOWN[_SHOWN.index("init_id") + 1:]
+           + DERIVED[:-1])
 FULL = ["identity", "config", "result"]  # full=True adds these
 TABLE = ["id", "role", "intermediate", "task", "lr", "batch_size", "warmup_ratio", "seed",
          "status", "metric", "score", "degenerate", "train_seconds", "stale"]
@@ -62,12 +69,47 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
             df[col] = pd.to_datetime(df[col], unit="s")
     df["stale"] = df["identity"].map(lambda i: stale_reason(i) or "" if i else "")
     df["sweeps"] = df["sweeps"].map(lambda v: sorted(set(v.split(";"))) if isinstance(v, str) else [])
+    # read before any filter, so a target keeps its checkpoint's seed when only targets are asked for
+    seeds = df.loc[df["role"] == "intermediate"].set_index("id")["seed"]
+    df["intermediate_seed"] = df["init_id"].map(seeds).astype("Int64")
     df = df[COLUMNS + (FULL if full else [])]
     for key, value in equals.items():
         df = _equal(df, key, value)
     for term in ([where] if isinstance(where, str) else where or []):
         df = _where(df, term)
     return df.reset_index(drop=True)
+
+
+CHECKPOINT_COLUMNS = ["task", "seed", "init_id", "status", "metric", "score", "floor", "degenerate",
+                      "targets"]
+
+
+def checkpoints(store, intermediate: str | None = None, ids=None) -> pd.DataFrame:
+    """The intermediate runs of a store, one row per checkpoint, each with its own dev score beside
+    its floor: was the intermediate learned? An arm whose checkpoints all sit at their floor did not
+    learn its task, whatever its targets then show.
+
+    Columns: ``task`` (the intermediate task), ``seed`` (the checkpoint's own), ``init_id`` (its run
+    id, as its target runs name it), ``status``, ``metric``, ``score`` (on its own dev examples),
+    ``floor`` (what always giving the most common answer scores on them, 0 for MCC: the run's
+    recorded ``baseline``), ``degenerate`` (the store's flag: diverged, or score <= floor) and
+    ``targets`` (finished target runs started from it). `intermediate`: one task, any spelling of
+    it; `ids`: only these run ids (a plan's intermediates)."""
+    from ..tasks import get_task
+
+    df = results(store, full=True)
+    inters = df[df["role"] == "intermediate"]
+    if intermediate is not None:
+        inters = inters[inters["task"] == get_task(intermediate).name]
+    if ids is not None:
+        inters = inters[inters["id"].isin(list(ids))]
+    finished = df[(df["role"] == "target") & df["status"].isin(["done", "diverged"])]
+    started = finished.groupby("init_id").size()
+    out = inters.assign(
+        init_id=inters["id"],
+        floor=inters["result"].map(lambda r: r.get("baseline") if isinstance(r, dict) else None).astype("Float64"),
+        targets=inters["id"].map(started).fillna(0).astype(int))
+    return out.sort_values(["task", "seed"])[CHECKPOINT_COLUMNS].reset_index(drop=True)
 
 
 def _equal(df, key, value):
