@@ -8,7 +8,7 @@ the store the way lm-evaluation-harness's ``--log_samples`` keeps them beside it
 One row of the store's ``predictions`` table per run (schema.py, records.py): the arrays of
 ``evaluate.prediction_record`` in one compressed numpy ``.npz`` blob (``example_id``, ``gold``,
 ``prediction`` [scorings x examples], ``scores`` [scorings x examples x classes or choices],
-``seeds``), so a RoBERTa run on RTE's 277 dev examples costs a few kB. The store writes it in the
+``seeds``), so a run on RTE's 277 dev examples costs 4 kB. The store writes it in the
 transaction that records the run's result (Store.finish): a run either has the predictions of
 the result it reports or none, and a rerun's replace the old ones. Why the store and not a
 sidecar file per run: that one transaction is what makes them never stale, the store's folder is

@@ -10,7 +10,8 @@ new, versions), flags as booleans (degenerate, diverged, tf32, keep_head; NA whe
 before the setting existed does not record it), times as timestamps, and ``sweeps`` lists the
 sweep/study names that asked for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
-stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
+stay readable but no sweep or report counts them again. ``predictions`` counts the per-example
+predictions a run keeps (0: none; sweeps/predictions.py reads them). ``kernel`` is the family of matrix
 kernels the run computed with (training/hardware.py), beside its ``precision``. The SQL is
 plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works as well.
 """
@@ -26,9 +27,10 @@ from .identity import stale_reason
 from .schema import RUN_COLUMNS
 from .store import Store
 
-# the runs table's shown columns (schema.py: one per identity setting among them), then three
-# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked
-DERIVED = ["kernel", "stale", "sweeps"]
+# the runs table's shown columns (schema.py: one per identity setting among them), then four
+# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked, and
+# how many per-example predictions it keeps (examples x scorings; 0: none, sweeps/predictions.py)
+DERIVED = ["kernel", "stale", "sweeps", "predictions"]
 COLUMNS = [name for name, c in RUN_COLUMNS.items() if c.shown] + DERIVED
 FULL = ["identity", "config", "result"]  # full=True adds these
 TABLE = ["id", "role", "intermediate", "task", "lr", "batch_size", "warmup_ratio", "seed",
@@ -46,7 +48,8 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
         df = pd.read_sql_query(
             f"SELECT {', '.join('r.' + c for c in stored)},"
             " json_extract(r.result, '$.kernel') AS kernel,"
-            " group_concat(m.sweep || '/' || m.study, ';') AS sweeps"
+            " group_concat(m.sweep || '/' || m.study, ';') AS sweeps,"
+            " (SELECT p.examples * p.scorings FROM predictions p WHERE p.run_id = r.id) AS predictions"
             " FROM runs r LEFT JOIN run_sweeps m ON m.run_id = r.id GROUP BY r.id"
             " ORDER BY r.role DESC, r.task, r.intermediate, r.lr, r.batch_size, r.warmup_ratio, r.seed",
             s.db)
@@ -62,6 +65,7 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
             df[col] = pd.to_datetime(df[col], unit="s")
     df["stale"] = df["identity"].map(lambda i: stale_reason(i) or "" if i else "")
     df["sweeps"] = df["sweeps"].map(lambda v: sorted(set(v.split(";"))) if isinstance(v, str) else [])
+    df["predictions"] = df["predictions"].fillna(0).astype(int)
     df = df[COLUMNS + (FULL if full else [])]
     for key, value in equals.items():
         df = _equal(df, key, value)
