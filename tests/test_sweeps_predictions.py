@@ -13,7 +13,7 @@ import pytest
 from stilts_nb.cli import main
 from stilts_nb.errors import UserError
 from stilts_nb.sweeps import Store, expand, load_sweep, results, run_sweep, schema
-from stilts_nb.sweeps.predictions import COLUMNS, predictions
+from stilts_nb.sweeps.predictions import COLUMNS, aligned, predictions
 from stilts_nb.sweeps.store import this_owner
 from stilts_nb.tasks import get_task, load
 from test_sweeps_common import write_sweep
@@ -186,3 +186,21 @@ def test_cli_refuses_what_it_cannot_export(tmp_path, capsys):
     assert "--out is for --predictions" in capsys.readouterr().err
     assert main(["results", "--store", str(path), "--predictions", "abc", "--format", "json"]) == 2
     assert "csv or jsonl" in capsys.readouterr().err
+
+
+def test_aligned_pairs_only_runs_on_the_same_examples(tmp_path):
+    path = tmp_path / "s.sqlite"
+    a, b = _record(n=6, seed=1), _record(n=6, seed=1)
+    b["prediction"] = 1 - a["prediction"]  # the same examples, other answers
+    other = _record(n=6, seed=2)            # other gold labels: another dev set
+    heads = {**a, "prediction": np.stack([a["prediction"][0], b["prediction"][0]]),
+             "scores": np.concatenate([a["scores"], a["scores"]]), "seeds": np.array([1, 2])}
+    with Store(path) as s:
+        for run_id, rec in (("ra", a), ("rb", b), ("rc", other), ("rz", heads)):
+            _fake_run(s, run_id)
+            s.finish(run_id, this_owner(), {"status": "done", "metrics": {"score": 0.5, "predictions": rec}})
+    gold, preds, keys = aligned(path, ["ra", "rb", "rz"])
+    assert list(gold) == list(a["gold"]) and keys == [("ra", 7), ("rb", 7), ("rz", 1), ("rz", 2)]
+    assert preds.shape == (4, 6) and list(preds[1]) == list(1 - a["prediction"][0])
+    with pytest.raises(UserError, match="ra and rc scored different dev examples"):
+        aligned(path, ["ra", "rc"])

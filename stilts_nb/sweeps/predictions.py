@@ -73,6 +73,28 @@ def predictions(store, run_ids, missing: str = "raise"):
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
+def aligned(store, run_ids) -> tuple:
+    """-> (gold [examples], predictions [scorings x examples], [(run_id, seed) per row]): the runs'
+    predictions as the arrays analysis/paired.py takes, one row per scoring (a zero-shot score
+    over head seeds gives one per seed), after checking that every run scored the same examples
+    (the same example ids and gold labels in the same order): a paired measure over different
+    dev sets would pair unrelated examples."""
+    df = predictions(store, run_ids)
+    gold, rows, keys = None, [], []
+    for (run_id, seed), group in df.groupby(["run_id", "seed"], sort=False):
+        this = (list(group.example_id), list(group.gold))
+        if gold is None:
+            gold, first = this, run_id
+        elif this != gold:
+            raise UserError(f"runs {first} and {run_id} scored different dev examples (ids or gold "
+                            "labels differ): not a paired comparison")
+        rows.append(group.prediction.to_numpy())
+        keys.append((run_id, int(seed)))
+    if gold is None:
+        raise UserError("no runs given")
+    return np.asarray(gold[1]), np.stack(rows), keys
+
+
 def _frame(run_id: str, a: dict):
     import pandas as pd
 
