@@ -204,3 +204,22 @@ def test_aligned_pairs_only_runs_on_the_same_examples(tmp_path):
     assert preds.shape == (4, 6) and list(preds[1]) == list(1 - a["prediction"][0])
     with pytest.raises(UserError, match="ra and rc scored different dev examples"):
         aligned(path, ["ra", "rc"])
+
+
+def test_a_zero_shot_score_stored_without_predictions_is_scored_again(tmp_path, sample_data):
+    """Notebook 05's stored zero-shot scores: one kept from before predictions existed is
+    scored again on the next read (the same identity, the same score), now with them."""
+    from stilts_nb.reporting.zero_shot_table import stored_zero_shot
+
+    spec, store = {"model": "tiny:bert", "data_dir": str(sample_data)}, tmp_path / "s.sqlite"
+    first = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8)
+    (rid,) = results(store).id
+    assert len(predictions(store, rid)) == 16
+    with Store(store) as s:  # as a store written before predictions were kept has it
+        s.db.execute("DELETE FROM predictions")
+    again = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8)
+    assert list(results(store).id) == [rid] and again["scores"] == first["scores"]
+    df = predictions(store, rid)
+    assert list(df.groupby("seed").correct.mean()) == pytest.approx(first["scores"])
+    read = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8)
+    assert read["scores"] == first["scores"] and "predictions" not in read  # read back, not rescored
