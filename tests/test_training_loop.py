@@ -130,6 +130,10 @@ def test_divergence_stops_and_is_recorded(tiny, monkeypatch, tmp_path):
     first_class = [r["labels"] for r in _rows(tiny, 32, "dev")].count(0) / 32
     assert m.score == pytest.approx(first_class) and m.degenerate
     assert len(m.steps) == 2
+    # its kept predictions are that constant answer, without logits, and score what it scores
+    p = m.predictions
+    assert p["scores"] is None and (p["prediction"] == 0).all() and p["prediction"].shape == (1, 32)
+    assert (p["prediction"][0] == p["gold"]).mean() == pytest.approx(m.score)
     assert json.loads((tmp_path / "metrics.json").read_text())["diverged"] is True
 
 

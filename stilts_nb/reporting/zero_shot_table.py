@@ -53,7 +53,11 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
     with Store(store) as st:
         row = st.get(rid)
         if row and row["status"] == "done" and row["result"]:
-            return json.loads(row["result"])
+            if _has_predictions(st, rid):
+                return json.loads(row["result"])
+            # scored before per-example predictions were kept: scoring is cheap and the paired
+            # verdicts need them, so score it again (the same identity, the same numbers)
+            st.forget(rid)
         # the store's setting columns (settings.py), empty but for what a zero-shot score has
         config = {**dict.fromkeys(SETTING_COLUMNS), "task": ident["task"], "model": spec["model"],
                   "seed": list(seeds)[0], "eval_limit": eval_limit, "precision": ident["precision"]}
@@ -66,6 +70,10 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
         result = _evaluate(spec, model, task, seeds, eval_limit)
         st.finish(rid, owner, {"status": "done", "metrics": result})
     return result
+
+
+def _has_predictions(store, run_id: str) -> bool:
+    return store.db.execute("SELECT 1 FROM predictions WHERE run_id=?", (run_id,)).fetchone() is not None
 
 
 def _evaluate(spec: dict, model: str, task: str, seeds, eval_limit) -> dict:

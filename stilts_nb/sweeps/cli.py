@@ -47,9 +47,14 @@ def register(sub) -> None:
 
     p = sub.add_parser("results", help="the runs in a store, as a table, CSV or JSON")
     p.add_argument("--store")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table",
+                   help="table, csv or json; with --predictions: csv (the default) or jsonl")
     p.add_argument("--where", action="append", default=[],
                    help="key=value or a pandas query (\"lr < 2e-5\"); repeatable, all must hold")
+    p.add_argument("--predictions", nargs="+", metavar="RUN_ID",
+                   help="instead of the runs: these runs' per-example predictions (an id or a unique "
+                        "prefix): example, example_id, gold, prediction, correct, scores")
+    p.add_argument("--out", metavar="FILE", help="with --predictions: write here, not to stdout")
     p.set_defaults(func=run_results)
 
     p = sub.add_parser("status", help="runs by status, runs in flight, the last error")
@@ -111,6 +116,8 @@ def run_results(args) -> int:
     from .tidy import TABLE, results
     from .run import store_path
 
+    if args.predictions or args.out:
+        return _export_predictions(args, store_path(None, args.store))
     df = results(store_path(None, args.store), where=args.where)
     if args.format == "csv":
         flat = df.copy()
@@ -120,12 +127,35 @@ def run_results(args) -> int:
         flat.to_csv(sys.stdout, index=False)
     elif args.format == "json":
         print(df.to_json(orient="records", date_format="iso", indent=1))
+    elif args.format == "jsonl":
+        print(df.to_json(orient="records", date_format="iso", lines=True), end="")
     else:
         if df.empty:
             print("no runs match")
             return 0
         with _pd_options():
             print(df[TABLE].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    return 0
+
+
+def _export_predictions(args, path) -> int:
+    from .predictions import export, predictions
+
+    if not args.predictions:
+        raise UserError("--out is for --predictions RUN_ID...")
+    if args.where:
+        raise UserError("--where selects runs for the table; --predictions names them by id")
+    if args.format not in ("table", "csv", "jsonl"):
+        raise UserError(f"--predictions: --format csv or jsonl, not {args.format}")
+    if args.out:
+        from pathlib import Path
+
+        from ..checks import writable_dir
+
+        folder = writable_dir(Path(args.out).resolve().parent, "--out")
+        folder.mkdir(parents=True, exist_ok=True)
+    df = predictions(path, args.predictions)
+    export(df, "csv" if args.format == "table" else args.format, args.out or sys.stdout)
     return 0
 
 

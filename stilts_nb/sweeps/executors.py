@@ -29,10 +29,11 @@ FORWARDED_ENV = ("STILTS_DATA_DIR", "STILTS_CACHE", "HF_HUB_OFFLINE", "HF_HOME",
 def train_run(config) -> dict:
     """The one call into the training engine (swap it here, or monkeypatch it in tests).
     `config` is the run's TrainConfig, built once by the plan; -> the run's result as a plain
-    dict (RunResult.to_dict): what a worker sends back and the store records."""
+    dict (RunResult.to_dict): what a worker sends back and the store records, with the final
+    dev scoring's per-example predictions (the store keeps them in their own table)."""
     from ..training import train
 
-    return train(config).to_dict()
+    return train(config).to_dict(predictions=True)
 
 
 def execute(payload: dict) -> dict:

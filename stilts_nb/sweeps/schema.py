@@ -22,13 +22,23 @@ from ..errors import UserError
 from ..settings import REQUIRED, SETTINGS
 
 APPLICATION = "stilts-nb"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # version -> SQL that brings a store from version-1 to version, for any change but new columns:
 # those need no entry, as every open adds the declared columns a store lacks. Bump SCHEMA_VERSION
 # with an entry, e.g. {3: "CREATE INDEX runs_model ON runs (model);"}.
 # 2: tf32, keep_head, pad_to_multiple_of and dropout became columns (filled from the config).
-MIGRATIONS: dict = {2: ""}
+# 3: the predictions table (one row per run that kept its per-example predictions).
+PREDICTIONS = """
+CREATE TABLE predictions (          -- a run's final dev scoring, per example (sweeps/predictions.py)
+    run_id TEXT PRIMARY KEY REFERENCES runs (id),
+    kind TEXT NOT NULL CHECK (kind IN ('scored', 'constant')),
+    examples INTEGER NOT NULL,
+    scorings INTEGER NOT NULL,
+    arrays BLOB NOT NULL
+);
+"""
+MIGRATIONS: dict = {2: "", 3: PREDICTIONS}
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,7 @@ CREATE TABLE run_sweeps (           -- which sweep/study asked for a run (many-t
     added_at REAL,
     PRIMARY KEY (run_id, sweep, study)
 );
-"""
+""" + PREDICTIONS
 
 
 def create_or_migrate(db: sqlite3.Connection, path: Path) -> int:

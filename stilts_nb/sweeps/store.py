@@ -188,8 +188,13 @@ class Store:
 
     def finish(self, run_id: str, owner: str, outcome: dict) -> bool:
         """Record a run's outcome. A finished row is never overwritten: if another process
-        finished the same identity meanwhile (our lease had expired), ours is dropped."""
-        m = outcome.get("metrics") or {}
+        finished the same identity meanwhile (our lease had expired), ours is dropped. The
+        metrics' per-example "predictions" go to their own table in the same transaction (and
+        not into the result JSON); a finish without them leaves the run with none."""
+        from .records import write as write_predictions
+
+        m = dict(outcome.get("metrics") or {})
+        record = m.pop("predictions", None)
         with self.write() as db:
             row = db.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
             if row is None or row["status"] in FINISHED:
@@ -207,12 +212,14 @@ class Store:
                 "owner": None, "lease_expires": None}
             db.execute(f"UPDATE runs SET {', '.join(f'{c}=?' for c in values)} WHERE id=?",
                        [*values.values(), run_id])
+            write_predictions(db, run_id, record if outcome["status"] in FINISHED else None)
             return True
 
     def forget(self, run_id: str) -> None:
         """Delete one run's row (and its sweep membership): the way to force a retrain."""
         with self.write() as db:
             db.execute("DELETE FROM run_sweeps WHERE run_id=?", (run_id,))
+            db.execute("DELETE FROM predictions WHERE run_id=?", (run_id,))
             db.execute("DELETE FROM runs WHERE id=?", (run_id,))
         shutil.rmtree(self.checkpoints / run_id, ignore_errors=True)
 

@@ -12,10 +12,11 @@ sweep/study names that asked for the run. ``stale`` says why a stored run would 
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
 kernels the run computed with (training/hardware.py), beside its ``precision``.
-``intermediate_seed`` is, for a run that starts from an intermediate checkpoint (a target; 05's
-zero-shot scorings), the seed of that intermediate run (``init_id``); NA after None and for
-intermediate runs, whose own seed is ``seed``. ``checkpoints`` lists the intermediate runs with
-their own score beside their floor. The SQL is
+``predictions`` counts the per-example predictions a run keeps (0: none; sweeps/predictions.py
+reads them). ``intermediate_seed`` is, for a run that starts from an intermediate checkpoint (a
+target; 05's zero-shot scorings), the seed of that intermediate run (``init_id``); NA after None
+and for intermediate runs, whose own seed is ``seed``. ``checkpoints`` lists the intermediate runs
+with their own score beside their floor. The SQL is
 plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works as well.
 """
 from __future__ import annotations
@@ -31,9 +32,10 @@ from .schema import RUN_COLUMNS
 from .store import Store
 
 # the runs table's shown columns (schema.py: one per identity setting among them), then those
-# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked,
+# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked, how
+# many per-example predictions it keeps (examples x scorings; 0: none, sweeps/predictions.py),
 # and the seed of a target's intermediate checkpoint (placed beside init_id, which names it)
-DERIVED = ["kernel", "stale", "sweeps", "intermediate_seed"]
+DERIVED = ["kernel", "stale", "sweeps", "predictions", "intermediate_seed"]
 _SHOWN = [name for name, c in RUN_COLUMNS.items() if c.shown]
 COLUMNS = (_SHOWN[:_SHOWN.index("init_id") + 1] + ["intermediate_seed"] + _SHOWN[_SHOWN.index("init_id") + 1:]
            + DERIVED[:-1])
@@ -53,7 +55,8 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
         df = pd.read_sql_query(
             f"SELECT {', '.join('r.' + c for c in stored)},"
             " json_extract(r.result, '$.kernel') AS kernel,"
-            " group_concat(m.sweep || '/' || m.study, ';') AS sweeps"
+            " group_concat(m.sweep || '/' || m.study, ';') AS sweeps,"
+            " (SELECT p.examples * p.scorings FROM predictions p WHERE p.run_id = r.id) AS predictions"
             " FROM runs r LEFT JOIN run_sweeps m ON m.run_id = r.id GROUP BY r.id"
             " ORDER BY r.role DESC, r.task, r.intermediate, r.lr, r.batch_size, r.warmup_ratio, r.seed",
             s.db)
@@ -69,6 +72,7 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
             df[col] = pd.to_datetime(df[col], unit="s")
     df["stale"] = df["identity"].map(lambda i: stale_reason(i) or "" if i else "")
     df["sweeps"] = df["sweeps"].map(lambda v: sorted(set(v.split(";"))) if isinstance(v, str) else [])
+    df["predictions"] = df["predictions"].fillna(0).astype(int)
     # read before any filter, so a target keeps its checkpoint's seed when only targets are asked for
     seeds = df.loc[df["role"] == "intermediate"].set_index("id")["seed"]
     df["intermediate_seed"] = df["init_id"].map(seeds).astype("Int64")

@@ -23,6 +23,7 @@ _MEMORY: dict = {}
 class TokenizedSplit(NamedTuple):
     dataset: object        # datasets.Dataset: unpadded model columns + labels
     fingerprint: str       # content fingerprint of the raw data it was made from
+    ids: tuple = ()        # each row's example id from the reader, in row order
 
 
 def tokenize(task: Task, split: str, tokenizer, max_length: int | None = None, data_dir=None, files=None):
@@ -39,8 +40,9 @@ def tokenize_split(task: Task, split: str, tokenizer, max_length: int | None = N
     max_length = max_length or task.max_length
     raw = load(task, split, data_dir, files)
     key = _key(task, split, tokenizer, max_length, raw.fingerprint)
+    ids = tuple(str(ex["id"]) for ex in raw.examples)  # read anyway for the fingerprint: free
     if key in _MEMORY:
-        return TokenizedSplit(_MEMORY[key], raw.fingerprint)
+        return TokenizedSplit(_MEMORY[key], raw.fingerprint, ids)
     folder = cache_dir() / "tokenized" / key
     if (folder / "dataset_info.json").exists():
         ds = datasets.load_from_disk(str(folder))
@@ -57,7 +59,7 @@ def tokenize_split(task: Task, split: str, tokenizer, max_length: int | None = N
         os.replace(tmp, folder)  # atomic: a crash never leaves a half-written cache entry
         ds = datasets.load_from_disk(str(folder))
     _MEMORY[key] = ds
-    return TokenizedSplit(ds, raw.fingerprint)
+    return TokenizedSplit(ds, raw.fingerprint, ids)
 
 
 def _key(task, split, tokenizer, max_length, fingerprint) -> str:

@@ -18,7 +18,7 @@ plain step on the whole effective batch.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from transformers import DataCollatorForMultipleChoice, DataCollatorWithPadding
@@ -41,6 +41,7 @@ class Examples:
     tokens: list          # non-padding tokens of the row (all choices for multiple choice)
     labels: list
     fingerprint: str = ""  # content fingerprint of the source data (part of a run's identity)
+    ids: list = field(default_factory=list)  # the task's own example ids, where known (data.split)
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -26,10 +26,11 @@ def resolve(task_name: str, model_name: str, init: str | None = None):
 def split(task, name: str, tokenizer, config, limit: int | None = None) -> batching.Examples:
     from ..tasks.encode import tokenize_split
 
-    ds, fingerprint = tokenize_split(task, name, tokenizer, max_length=config.max_length,
-                                     data_dir=config.data_dir, files=config.files)
+    ds, fingerprint, ids = tokenize_split(task, name, tokenizer, max_length=config.max_length,
+                                          data_dir=config.data_dir, files=config.files)
     if len(ds) == 0:
         raise UserError(f"{task.name}: the {name} split is empty")
     examples = batching.to_examples(ds, limit)
     examples.fingerprint = fingerprint  # the data's content, for the run's identity
+    examples.ids = list(ids[:len(examples)])  # eval_limit keeps the first rows: the first ids
     return examples

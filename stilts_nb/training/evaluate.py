@@ -53,6 +53,14 @@ def baseline(task, labels) -> float:
 
 def predict(model, examples, collate, batch_size: int, accelerator, progress: bool = True) -> np.ndarray:
     """Predicted label per dev example, in dataset order, from all processes together."""
+    return predict_scored(model, examples, collate, batch_size, accelerator, progress)[0]
+
+
+def predict_scored(model, examples, collate, batch_size: int, accelerator,
+                   progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """-> (prediction per example, its logits per class or choice as float32), in dataset order,
+    from all processes together. The logits are what a per-example record keeps
+    (``prediction_record``): the argmax alone cannot tell a near tie from a sure answer."""
     from accelerate.utils import gather_object
 
     rank, world = accelerator.process_index, accelerator.num_processes
@@ -67,13 +75,27 @@ def predict(model, examples, collate, batch_size: int, accelerator, progress: bo
             batch.pop("labels")
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             logits = model(**batch).logits
-            mine.extend(zip(idx, logits.argmax(-1).tolist()))
+            mine.extend(zip(idx, logits.argmax(-1).tolist(), logits.float().cpu().tolist()))
     model.train(was_training)
-    pairs = gather_object(mine) if world > 1 else mine
+    triples = gather_object(mine) if world > 1 else mine
     preds = np.empty(len(examples), dtype=np.int64)
-    for i, p in pairs:
-        preds[i] = p
-    return preds
+    scores = np.empty((len(examples), len(triples[0][2]) if triples else 0), dtype=np.float32)
+    for i, p, row in triples:
+        preds[i], scores[i] = p, row
+    return preds, scores
+
+
+def prediction_record(examples, preds: list, scores: list | None, seeds: list) -> dict:
+    """What a run keeps of its final dev scoring, one entry per example (sweeps/predictions.py
+    stores it beside the run's result): the example's position in the scored dev set and the
+    task's own id, the gold label, and per scoring (one; or one per head seed of a zero-shot
+    score) the prediction and the logits. ``scores=None``: a diverged run, whose broken model
+    answers the first class everywhere (constant_prediction_score) and has no finite logits."""
+    return {"example_id": np.asarray(examples.ids if examples.ids else [str(i) for i in range(len(examples))]),
+            "gold": np.asarray(examples.labels, dtype=np.int64),
+            "prediction": np.stack([np.asarray(p, dtype=np.int64) for p in preds]),
+            "scores": None if scores is None else np.stack(scores).astype(np.float32),
+            "seeds": np.asarray(seeds, dtype=np.int64)}
 
 
 def write_metrics(out, result: dict) -> Path:

@@ -81,8 +81,12 @@ def train(config) -> RunResult:
                                        accelerator.num_processes, compiled=config.compile == "on")
         trained = _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_ex,
                        collate, epochs, track, reused)
+        final = trained.pop("final")  # (predictions, logits) of the final model, None if diverged
         if trained["diverged"]:
             trained["score"] = evaluate.constant_prediction_score(task.metric, dev_ex.labels)
+            record = evaluate.prediction_record(dev_ex, [[0] * len(dev_ex)], None, [config.seed])
+        else:
+            record = evaluate.prediction_record(dev_ex, [final[0]], [final[1]], [config.seed])
         baseline = evaluate.baseline(task, dev_ex.labels)
         checkpoint = None
         if config.save and not trained["diverged"]:
@@ -103,7 +107,8 @@ def train(config) -> RunResult:
             attention=config.attention, compile=config.compile, batching=config.batching,
             max_device_batch_requested=requested_micro, **transfer,
             config=config.to_dict(), **environment(accelerator), baseline=baseline,
-            degenerate=trained["diverged"] or trained["score"] <= baseline, checkpoint=checkpoint)
+            degenerate=trained["diverged"] or trained["score"] <= baseline, checkpoint=checkpoint,
+            predictions=record)
         if config.out and accelerator.is_main_process:
             evaluate.write_metrics(config.out, result.to_dict())
         return result
@@ -128,7 +133,7 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
     steps, epochs_log = [], []
     step, tokens, padded, diverged_at = 0, 0, 0, None
     train_seconds = eval_seconds = cpu_seconds = 0.0
-    score = None
+    score = final = None
     bar = tqdm(total=epochs * batching.updates_per_epoch(len(train_ex), config.batch_size),
                desc=f"train {task.name}", disable=not show, leave=False)
     # compile: on -> the forward that training calls is compiled (once per process, reused by
@@ -178,19 +183,21 @@ def _run(config, task, accelerator, model, optimizer, scheduler, train_ex, dev_e
         epoch_score = None
         if last or config.eval_each_epoch:
             start = time.perf_counter()
-            preds = evaluate.predict(model, dev_ex, collate, config.max_device_batch, accelerator, show)
+            preds, logits = evaluate.predict_scored(model, dev_ex, collate, config.max_device_batch,
+                                                    accelerator, show)
             epoch_score = evaluate.score(task.metric, preds, dev_ex.labels)
             eval_seconds += time.perf_counter() - start
             track.log({f"dev/{task.metric}": epoch_score}, step)
         if last:
             score = epoch_score  # the final model's score, never the best epoch's
+            final = (preds, logits)
         epochs_log.append({"epoch": epoch + 1, "loss": _mean(epoch_loss), "score": epoch_score})
     bar.close()
     if world > 1:
         counts = accelerator.reduce(torch.tensor([tokens, padded], device=device), "sum").tolist()
         tokens, padded = int(counts[0]), int(counts[1])
     return {
-        "score": score, "diverged": diverged_at is not None, "diverged_at_step": diverged_at,
+        "score": score, "final": final, "diverged": diverged_at is not None, "diverged_at_step": diverged_at,
         "optimizer_steps": step - (diverged_at is not None), "per_epoch": epochs_log,
         "steps": steps, "train_seconds": train_seconds, "train_cpu_seconds": cpu_seconds,
         "eval_seconds": eval_seconds,

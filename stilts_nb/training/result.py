@@ -7,7 +7,7 @@ returned before this class, so a metrics.json written today lists them as before
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -60,9 +60,17 @@ class RunResult:
     baseline: float                 # the score of always answering the most common label
     degenerate: bool                # diverged, or no better than the baseline
     checkpoint: str | None = None   # where the model was saved (train --save)
+    # the final dev scoring per example (evaluate.prediction_record): numpy arrays, kept out of
+    # metrics.json and the store's result JSON; a sweep stores them in their own table
+    predictions: dict | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, predictions: bool = False) -> dict:
+        """``predictions=True``: with the per-example record under "predictions", as a sweep's
+        worker sends it back (the store takes it out of the result; sweeps/predictions.py)."""
         out = asdict(self)
+        del out["predictions"]
         if self.checkpoint is None:  # absent unless saved, as the key always was
             del out["checkpoint"]
+        if predictions and self.predictions is not None:
+            out["predictions"] = self.predictions
         return out

@@ -8,7 +8,7 @@ from dataclasses import replace
 from ..errors import UserError
 from . import batching, data, hardware, models
 from .device import environment, free_memory, make_accelerator
-from .evaluate import baseline, predict, score, write_metrics
+from .evaluate import baseline, predict_scored, prediction_record, score, write_metrics
 
 
 def zero_shot(config) -> dict:
@@ -27,12 +27,14 @@ def zero_shot(config) -> dict:
     dev = data.split(task, "dev", tokenizer, config, config.eval_limit)
     collate = batching.make_collator(tokenizer, task.kind, config.pad_to_multiple_of)
     start = time.perf_counter()
-    scores, record = [], None
+    scores, record, per_seed = [], None, []
     for seed in config.seeds:
         model, record = models.build(task, base, seed)
         model = accelerator.prepare(model)
-        preds = predict(model, dev, collate, config.max_device_batch, accelerator, config.progress)
+        preds, logits = predict_scored(model, dev, collate, config.max_device_batch, accelerator,
+                                       config.progress)
         scores.append(score(task.metric, preds, dev.labels))
+        per_seed.append((preds, logits))
         accelerator.free_memory(model)
         del model
         free_memory()
@@ -52,8 +54,11 @@ def zero_shot(config) -> dict:
         "head_reason": record["head_reason"], "precision": config.precision,
         "kernel": hardware.kernel_family(),
         "config": config.to_dict(), **environment(accelerator),
+        # every head seed's predictions and logits (a sweep store keeps them beside the score)
+        "predictions": prediction_record(dev, [p for p, _ in per_seed], [lg for _, lg in per_seed],
+                                         list(config.seeds[:len(scores)])),
     }
     if config.out and accelerator.is_main_process:
-        write_metrics(config.out, result)
+        write_metrics(config.out, {k: v for k, v in result.items() if k != "predictions"})
     free_memory()
     return result
