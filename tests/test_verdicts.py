@@ -90,11 +90,11 @@ def test_collapse_counts_are_compared_with_fisher_and_name_their_settings():
     from scipy.stats import fisher_exact
     assert v.collapse_p == pytest.approx(fisher_exact([[6, 6], [0, 12]]).pvalue)
     assert v.collapse_p < 0.05
-    assert v.collapsed_configs[0] == "seed 12, lr 5e-06, batch 8, warmup 0"
+    assert v.collapsed_configs[0] == "seed 12, lr 5e-6, batch 8, warmup 0"  # as parameters/ write it
     # a table joined with another carries seed and batch as floats: the prose must not show "16.0"
     floats = runs(0.66 + wobble(12, 0.01), wobble(12, 0.03, 2), collapsed=(0,))
     floats[["seed", "batch_size"]] = floats[["seed", "batch_size"]].astype(float)
-    assert judge_one(floats).collapsed_configs[0] == "seed 12, lr 5e-06, batch 8, warmup 0"
+    assert judge_one(floats).collapsed_configs[0] == "seed 12, lr 5e-6, batch 8, warmup 0"
     assert "Collapsed runs: 6/12 against None's 0/12 (Fisher p = 0.014)" in v.sentence()
 
 

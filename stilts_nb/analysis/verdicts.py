@@ -25,6 +25,7 @@ from that row, so prose and table cannot disagree.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +104,11 @@ class Verdict:
     runs_none: int
     collapse_p: float
     collapsed_configs: tuple = ()   # the settings of this intermediate's collapsed runs
+    # -- the equivalence test's own interval (issue 29, item 8): the (1 - 2·alpha) t-interval that
+    # two one-sided tests compare with the margin; shown beside every "no difference" verdict
+    tost_low: float = math.nan
+    tost_high: float = math.nan
+    tost_interval: str = ""   # "90% t-interval"; empty below MIN_PAIRS (no test)
 
     def row(self) -> dict:
         """The table's values, each rounded once; ``sentence`` formats from these."""
@@ -114,7 +120,8 @@ class Verdict:
                 "detectable": pts(self.detectable), "dev ±": pts(self.dev_error),
                 "None mean": pts(self.baseline), "floor": pts(self.floor),
                 "collapsed": f"{self.collapsed}/{self.runs}", "collapsed (None)": f"{self.collapsed_none}/{self.runs_none}",
-                "Fisher p": float(f"{self.collapse_p:.2g}")}
+                "Fisher p": float(f"{self.collapse_p:.2g}"),
+                "tost_low": pts(self.tost_low), "tost_high": pts(self.tost_high)}
 
     def label(self) -> str:
         if self.kind == "no difference":
@@ -136,6 +143,9 @@ class Verdict:
                 else f"{self.interval} {r['low']:+.1f} to {r['high']:+.1f}")
         text = f"{who}: Δ mean {r['Δ mean']:+.1f} points ({span}, {self.pairs} paired configurations"
         text += f", Wilcoxon p (Holm) = {r['p (Holm)']:.2g}): {self.label()}" if r["p (Holm)"] is not None else f"): {self.label()}"
+        if self.kind == "no difference":  # the interval the equivalence rests on, not the 95% one above
+            text += (f" (its {self.tost_interval} {r['tost_low']:+.1f} to {r['tost_high']:+.1f} lies inside "
+                     f"±{self.margin:.1f})")
         if self.kind in ("helps", "hurts") and abs(self.mean) < self.dev_error:
             text += (f", on this dev set only: it is smaller than the dev-set sampling error of a difference "
                      f"(±{r['dev ±']:.1f})")
@@ -187,12 +197,15 @@ def _one(target, inter, none, group, diff, p_holm, floor, examples, metric, marg
     if pairs < MIN_PAIRS:  # show what was measured and call it a range: no interval, no test
         low, high = (float(np.min(diff)), float(np.max(diff))) if pairs else (math.nan, math.nan)
         interval, p, kind = "range", None, "inconclusive"
+        equivalence = {}
     else:
         sd = float(np.std(diff, ddof=1))
         se = sd / math.sqrt(pairs)
         half = stats.t.ppf(1 - alpha / 2, pairs - 1) * se
         low, high, interval, p = mean - half, mean + half, f"{100 * (1 - alpha):.0f}% t-interval", float(p_holm)
         tost = stats.t.ppf(1 - alpha, pairs - 1) * se
+        equivalence = {"tost_low": mean - tost, "tost_high": mean + tost,
+                       "tost_interval": f"{100 * (1 - 2 * alpha):.0f}% t-interval"}
         detectable = detectable_effect(sd, pairs, alpha)
         if p < alpha and (low > 0 or high < 0):
             kind = "helps" if low > 0 else "hurts"
@@ -206,7 +219,7 @@ def _one(target, inter, none, group, diff, p_holm, floor, examples, metric, marg
     collapsed_none, runs_none = _collapsed(none), len(none)
     return Verdict(target, inter, kind, pairs, mean, low, high, interval, p, margin, detectable, dev_error,
                    100 * base_mean, 100 * floor, collapsed, collapsed_none, runs, runs_none,
-                   collapse_test(collapsed, runs, collapsed_none, runs_none), _where(group))
+                   collapse_test(collapsed, runs, collapsed_none, runs_none), _where(group), **equivalence)
 
 
 def _recorded(runs: pd.DataFrame, column: str) -> dict:
@@ -231,9 +244,17 @@ def _where(runs: pd.DataFrame) -> tuple:
 
 
 def plain(value) -> str:
-    """A setting as prose shows it: 16.0 -> '16' (joined tables carry integers as floats),
-    1e-05 -> '1e-05', 0.2 -> '0.2'."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    """A setting as prose and tables show it: 16.0 -> '16' (joined tables carry integers as
+    floats), 1e-05 and 0.0001 -> '1e-5' and '1e-4' (as the paper and parameters/ write learning
+    rates), 0.2 -> '0.2'; anything not a number as str()."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    if abs(value) < 0.01:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return f"{value:.4g}"
 
 
 def headline(verdicts: list[Verdict]) -> Verdict | None:
