@@ -44,7 +44,11 @@ def profile_values(profile: str, notebook: str, overrides: dict | None = None) -
 
 
 def save_table(table: pd.DataFrame, folder, name: str) -> list:
-    """Write a table as CSV and Markdown beside the figures."""
+    """Write a table as CSV and Markdown beside the figures, its numbers as tables.for_file writes
+    them (integers as integers, settings as 1e-4, floats rounded)."""
+    from .tables import for_file
+
+    table = for_file(table)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     csv, md = folder / f"{name}.csv", folder / f"{name}.md"
