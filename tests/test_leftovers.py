@@ -67,6 +67,7 @@ def test_a_written_table_rounds_its_floats_and_writes_integers_and_rates_as_read
     written = csv.read_text()
     assert not LONG_FLOAT.search(written) and not LONG_FLOAT.search(md.read_text())
     assert "12.0" not in written and "16.0" not in written and "0.0001" not in written
+    assert "0.0001" not in md.read_text() and "| 1e-4 " in md.read_text()
     back = pd.read_csv(csv, dtype={"value": str})  # as the file holds it, not re-parsed as a float
     assert list(back["value"]) == ["1e-4", "16", "12"]
     assert list(back["seed"]) == [12, 42, 87] and back["seed"].dtype.kind == "i"
