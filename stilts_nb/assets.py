@@ -123,8 +123,19 @@ def loading_quietly():
     """Load a model without bars: transformers' own are switched off, and the GGUF reader's
     plain tqdm bar, which no switch reaches, goes to a buffer. In an executed notebook those bars
     are stderr, shown in red to every reader of the report; a load that fails still raises."""
+    import functools
+
+    from transformers import modeling_gguf_pytorch_utils as gguf
     from transformers.utils import logging
 
     logging.disable_progress_bar()
-    with contextlib.redirect_stderr(io.StringIO()):
-        yield
+    # Under papermill with ipywidgets installed, tqdm.auto draws that GGUF bar as a widget, not on
+    # stderr: the executed report keeps its first frame ("0/272") forever. The reader's tqdm is
+    # swapped for a disabled one while loading, and put back however the load ends.
+    bar = gguf.tqdm
+    gguf.tqdm = functools.partial(bar, disable=True)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        gguf.tqdm = bar

@@ -122,9 +122,11 @@ def test_tick_labels_carry_min_mean_best_and_no_two_texts_overlap():
     label = ax.get_xticklabels()[1].get_text()
     scores = 100 * runs.loc[(runs.target == "rte") & (runs.intermediate == "synthesis-p@300"), "score"]
     assert label.startswith("synthesis-p\n@300\n4 runs")
-    assert f"best {scores.max():.1f}" in label and f"mean {scores.mean():.1f}" in label
+    # best is starred, and the panel's axis label says the star means dev-selected, optimistic
+    assert f"best* {scores.max():.1f}" in label and f"mean {scores.mean():.1f}" in label
+    assert ax.get_xlabel() == "* best: dev-selected, optimistic"
     assert f"min {scores.min():.1f}" in label
-    texts = [t for a in panels(fig).values() for t in [a.title, a.yaxis.label, *a.get_xticklabels(),
+    texts = [t for a in panels(fig).values() for t in [a.title, a.xaxis.label, a.yaxis.label, *a.get_xticklabels(),
                                                       *a.get_yticklabels()] if t.get_visible() and t.get_text()]
     texts += fig.legends[0].get_texts()
     boxes = [t.get_window_extent(renderer) for t in texts]

@@ -132,10 +132,10 @@ def test_collapsed_runs_are_compared_with_fisher_and_named_and_the_headline_is_n
     runs.loc[low, "score"] = 0.40                        # six collapsed runs, all seed 12
     out = text(findings.near_floor_runs(runs, {"rte": 0.51}, margin_se=1.0)).split("\n")
     headline = next(line for line in out if "**Headline**" in line)
-    assert "Synthesis-p → RTE: 6 of 12 runs at or below the floor + 1 standard error, None 0 of 12" in headline
+    assert "Synthesis-p → RTE: more runs at the floor than None — 6 of 12 runs at or below the floor + 1 standard error, None 0 of 12" in headline
     assert f"Fisher's exact p = {verdicts.collapse_test(6, 12, 0, 12):.2g}" in headline
     assert headline.count("seed 12") == 6 and "seed 42" not in headline
-    assert any(line.startswith("- Synthesis → RTE: 0 of 12") for line in out)
+    assert any(line.startswith("- Synthesis → RTE: inconclusive — 0 of 12") for line in out)
 
 
 def test_a_stand_in_is_labelled_as_one_in_every_finding():

@@ -95,16 +95,16 @@ def test_subset_target_is_set_beside_the_papers_full_task():
                          "score": [0.50, 0.60, 0.55, 0.62], "run_id": list("abcd"), "lr": [1e-4, 5e-5] * 2,
                          "batch_size": 16, "warmup_ratio": 0.1, "seed": 42, "degenerate": False})
     t2 = tables.table2(runs, ["wic@1500"]).set_index("intermediate")
-    assert t2.loc["none", "wic@1500 ours"] == 60.0
+    assert t2.loc["none", "wic@1500 ours, best (dev-selected, optimistic)"] == 60.0
     assert t2.loc["none", "wic paper (Pruksachatkun / Chang & Lu, quoted)"] == "70.5 / 71.8"
-    assert t2.loc["hellaswag", "wic@1500 ours"] == "not available offline"
+    assert t2.loc["hellaswag", "wic@1500 ours, best (dev-selected, optimistic)"] == "not available offline"
     # the offline stand-in for HellaSwag gets its own row, labelled as a stand-in
     stand_in = tables.table2(runs.replace({"intermediate": {"cola": "socialiqa@2000"}}), ["wic@1500"])
     assert list(stand_in["intermediate"]) == ["none", "hellaswag", "socialiqa@2000"]
     assert list(stand_in["role"]) == ["the paper's", "the paper's", "stand-in for HellaSwag"]
-    assert stand_in.iloc[2]["wic@1500 ours"] == 62.0
+    assert stand_in.iloc[2]["wic@1500 ours, best (dev-selected, optimistic)"] == 62.0
     t3 = tables.table3(runs, ["cola"])
-    assert t3.loc[0, "ours Δ mean / Δ best"] == "+3.5 / +2.0"
+    assert t3.loc[0, "ours Δ mean / Δ best (dev-selected, optimistic)"] == "+3.5 / +2.0"
     assert t3.loc[0, "paper Δ mean / Δ best (quoted)"] == "+3.9 / -0.3 (on all of wic)"
 
 

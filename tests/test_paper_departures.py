@@ -162,7 +162,7 @@ def test_the_index_shows_each_reports_precision_and_kernels(tmp_path):
     book.cells = [nbformat.v4.new_markdown_cell("# 00 · Building"), cell]
     nbformat.write(book, tmp_path / "00_synthesis.ipynb")
     index_md = write_index(tmp_path, tmp_path, ("00_synthesis",), store=tmp_path / "none.sqlite")[1]
-    assert "no store · generator precision: fp32 (AVX2) · precision: bf16 (AMX) · wall time unknown" \
+    assert "no store · generator precision: fp32 (AVX2) · precision: bf16 (AMX) · execution time unknown" \
         in index_md.read_text()
 
 

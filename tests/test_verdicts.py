@@ -208,3 +208,13 @@ def test_row_and_sentence_agree():
 def test_dev_se():
     assert verdicts.dev_se(0.3, 1043, "mcc") == pytest.approx(100 / math.sqrt(1043))
     assert verdicts.dev_se(0.5, 100) == pytest.approx(5.0)
+
+
+def test_collapsed_runs_name_their_settings_as_parameters_write_them():
+    table = runs(0.66 + wobble(12, 0.01), wobble(12, 0.03, 2), collapsed=(0,))
+    assert judge_one(table).collapsed_configs[0] == "seed 100, lr 5e-5, batch 16, warmup 0.1"
+    # a table joined with another carries seed and batch as floats: the prose must not show "16.0"
+    table[["seed", "batch_size"]] = table[["seed", "batch_size"]].astype(float)
+    v = judge_one(table)
+    assert v.collapsed_configs[0] == "seed 100, lr 5e-5, batch 16, warmup 0.1"
+    assert "Collapsed runs: 1/12 against 0/12" in v.sentence()

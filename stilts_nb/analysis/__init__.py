@@ -9,7 +9,7 @@ traced back to store rows.
 (helps, hurts, no difference larger than ±m, inconclusive, not learned), with power sizing.
 """
 from .stability import bootstrap_ci, expected_max, near_floor_rate, paired_tests, sensitivity
-from .summary import GRID, deltas, paired_differences, summarize
+from .summary import GRID, deltas, in_task_order, paired_differences, summarize, task_key
 
-__all__ = ["GRID", "bootstrap_ci", "deltas", "expected_max", "near_floor_rate", "paired_differences",
-           "paired_tests", "sensitivity", "summarize"]
+__all__ = ["GRID", "bootstrap_ci", "deltas", "expected_max", "in_task_order", "near_floor_rate", "paired_differences",
+           "paired_tests", "sensitivity", "summarize", "task_key"]

@@ -8,6 +8,21 @@ from ..settings import GRID  # one configuration of a sweep: lr, batch_size, war
 PAIR = ["target", "intermediate"]
 
 
+def task_key(name: str) -> tuple:
+    """Sort key of a task name: its base name, then its size @N as a number, so that wic@500
+    comes before wic@1500 (as strings it would not) and the whole task (no @N) after its subsets."""
+    base, _, size = str(name).partition("@")
+    return (base, int(size) if size.isdigit() else float("inf"), size)
+
+
+def in_task_order(table: pd.DataFrame, columns=PAIR) -> pd.DataFrame:
+    """`table` with its rows ordered by task_key over `columns` (stable: ties keep their order)."""
+    columns = [c for c in columns if c in table]
+    if not columns or table.empty:
+        return table
+    return table.sort_values(columns, key=lambda col: col.map(task_key), kind="stable")
+
+
 def scored(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFrame:
     """The runs a statistic is computed on: all of them by default. A diverged run carries the
     score of its broken model (a constant prediction), as the authors' loop would have reported
@@ -30,7 +45,7 @@ def summarize(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFram
         out["diverged"] = grouped["diverged"].sum().astype(int)
     if "run_id" in runs:
         out["run_ids"] = grouped["run_id"].agg(list)
-    return out.reset_index()
+    return in_task_order(out.reset_index()).reset_index(drop=True)
 
 
 def deltas(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = False) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from that row, so prose and table cannot disagree.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,9 +272,17 @@ def _where(runs: pd.DataFrame) -> tuple:
 
 
 def plain(value) -> str:
-    """A setting as prose shows it: 16.0 -> '16' (joined tables carry integers as floats),
-    1e-05 -> '1e-05', 0.2 -> '0.2'."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    """A setting as prose and tables show it: 16.0 -> '16' (joined tables carry integers as
+    floats), 1e-05 and 0.0001 -> '1e-5' and '1e-4' (as the paper and parameters/ write learning
+    rates), 0.2 -> '0.2'; anything not a number as str()."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    if abs(value) < 0.01:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return f"{value:.4g}"
 
 
 RANK = {"intermediate not learned": 0, "not learned": 0, "rescues": 1, "collapses more": 1, "helps": 1,

@@ -21,6 +21,9 @@ def improvement_by_size(deltas, sizes: dict, runs=None):
     `runs`, if given (the tidy run table), adds one dot per configuration: that run's score minus
     None's with the same lr, batch, warmup and seed, so a mean made of four runs shows as four.
     """
+    # a report's table names Δ best as optimistic (reporting.tables.DELTA_BEST); the analysis's own
+    # column is delta_best: either is read
+    deltas = deltas.rename(columns={c: "delta_best" for c in deltas.columns if str(c).startswith("Δ best")})
     table = deltas[deltas["intermediate"].isin(sizes)].assign(size=lambda d: d["intermediate"].map(sizes))
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     colors = {target: f"C{i}" for i, target in enumerate(dict.fromkeys(table["target"]))}
@@ -28,7 +31,7 @@ def improvement_by_size(deltas, sizes: dict, runs=None):
         _paired_dots(ax, paired_differences(runs), sizes, colors)
     for target, group in table.groupby("target", sort=False):
         group = group.sort_values("size")
-        ax.plot(group["size"], group["delta_best"], "-o", color=colors[target], label=f"{target} best")
+        ax.plot(group["size"], group["delta_best"], "-o", color=colors[target], label=f"{target} best (dev-selected, optimistic)")
         ax.plot(group["size"], group["delta_mean"], "--o", color=colors[target], label=f"{target} mean")
     ax.axhline(0, color="grey", lw=0.8, label="no change (Δ = 0)")
     ax.set_xscale("log")

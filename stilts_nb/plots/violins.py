@@ -77,7 +77,7 @@ def _panel(ax, data, target: str, present: list, metric: str, floor: float, n: i
     _mark_diverged(ax, data, present)
     ax.set_xticks(range(len(present)), [_tick_label(name, data) for name in present], fontsize=TICK_FONT)
     ax.set_title(target if n is None else f"{target} (dev n = {n})")
-    ax.set_xlabel("")
+    ax.set_xlabel(BEST_FOOTNOTE, fontsize=TICK_FONT)  # what the tick labels' "best*" means
     ax.set_ylabel("MCC ×100" if metric == "mcc" else "dev accuracy ×100")
 
 
@@ -115,6 +115,10 @@ def _mark_diverged(ax, data, present: list) -> None:
     ax.scatter(x, hit["score100"], marker="x", color="red", s=30, zorder=5, label=f"diverged ({len(hit)})")
 
 
+# the best run of a violin is picked on the dev set it is scored on (reporting.tables.BEST)
+BEST_FOOTNOTE = "* best: dev-selected, optimistic"
+
+
 def _tick_label(name: str, data) -> str:
     """The intermediate's name (wrapped), what it stands in for (an offline stand-in is never
     shown as the paper's task), its number of runs and its best / mean / min."""
@@ -124,7 +128,7 @@ def _tick_label(name: str, data) -> str:
     s = data.loc[data["intermediate"] == name, "score100"]
     instead = stand_in_for(name)
     role = f"\n(for {get_task(instead).title})" if instead else ""
-    return (f"{wrap(name)}{role}\n{len(s)} runs\nbest {s.max():.1f}\nmean {s.mean():.1f}\nmin {s.min():.1f}")
+    return (f"{wrap(name)}{role}\n{len(s)} runs\nbest* {s.max():.1f}\nmean {s.mean():.1f}\nmin {s.min():.1f}")
 
 
 def wrap(name: str, width: int = NAME_CHARS) -> str:

@@ -142,7 +142,8 @@ def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
             k, n = counts.loc[(target, inter), ["near_floor", "n"]]
             p = collapse_test(int(k), int(n), int(k0), int(n0)) if n0 else 1.0
             where = "; ".join(_settings(r, varying) for r in low[low["intermediate"] == inter].itertuples())
-            text = (f"{as_intermediate(inter)} → {title(target)}: {k} of {n} runs at or below the floor + {margin}, "
+            word = near_floor_verdict(int(k), int(n), int(k0), int(n0), p)
+            text = (f"{as_intermediate(inter)} → {title(target)}: {word} — {k} of {n} runs at or below the floor + {margin}, "
                     f"None {k0} of {n0} (Fisher's exact p = {p:.2g})" + (f"; at {where}." if where else "."))
             found.append((p, -k - k0, text))
     if not found:
@@ -168,7 +169,18 @@ def _settings(run, columns) -> str:
     return ", ".join(f"{SETTING_NAMES[c]} {plain(getattr(run, c))}" for c in columns)
 
 
-NEAR_FLOOR_RULE = "the smallest Fisher p against None, then the most runs at the floor"
+NEAR_FLOOR_RULE = ("verdict: more or fewer runs at the floor than None where Fisher's exact p < 0.05, else "
+                   "inconclusive; headline: the smallest Fisher p against None, then the most runs at the floor")
+
+
+def near_floor_verdict(k: int, n: int, k_none: int, n_none: int, p: float) -> str:
+    """The verdict word of one near-floor comparison, by NEAR_FLOOR_RULE: a count is called
+    different from None's only where Fisher's exact test says so (unadjusted, at 0.05)."""
+    from ..analysis.verdicts import ALPHA
+
+    if p < ALPHA and n and n_none and k / n != k_none / n_none:
+        return "more runs at the floor than None" if k / n > k_none / n_none else "fewer runs at the floor than None"
+    return "inconclusive"
 
 
 def zero_shot(scores: pd.DataFrame, quoted: str | None = None):

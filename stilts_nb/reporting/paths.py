@@ -44,10 +44,16 @@ def profile_values(profile: str, notebook: str, overrides: dict | None = None) -
 
 
 def save_table(table: pd.DataFrame, folder, name: str) -> list:
-    """Write a table as CSV and Markdown beside the figures."""
+    """Write a table as CSV and Markdown beside the figures, its numbers as tables.for_file writes
+    them (integers as integers, settings as 1e-4, floats rounded)."""
+    from .tables import SETTING_COLUMNS, for_file
+
+    table = for_file(table)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     csv, md = folder / f"{name}.csv", folder / f"{name}.md"
     table.to_csv(csv, index=False)
-    md.write_text(table.to_markdown(index=False) + "\n")
+    # tabulate would read "1e-4" back as a number and print 0.0001: settings columns stay text
+    settings = [i for i, col in enumerate(table.columns) if col in SETTING_COLUMNS]
+    md.write_text(table.to_markdown(index=False, disable_numparse=settings or False) + "\n")
     return [csv, md]

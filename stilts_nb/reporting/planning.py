@@ -100,6 +100,7 @@ def notebook_spec(profile: str, notebook: str) -> dict:
 
 def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook") -> tuple:
     """Train what the store lacks for this spec; return its finished target runs and the plan."""
+    from ..analysis import in_task_order
     from ..sweeps import expand, parse_sweep, results, run_sweep
 
     sweep = parse_sweep({"name": name, **spec}, where=f"{name} parameters")
@@ -112,7 +113,10 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     runs = recorded(runs)
     if len(runs):  # precision auto resolves per machine: the report says what it ran in
         print(run_precision_line(runs))
-    return runs.rename(columns=TARGET_COLUMNS).reset_index(drop=True), plan
+    # the store returns names in string order (wic@1500 before wic@500); every table and figure
+    # built from these rows keeps their order, so they are put in task order here, once
+    runs = in_task_order(runs.rename(columns=TARGET_COLUMNS))
+    return runs.reset_index(drop=True), plan
 
 
 def intermediate_runs(plan, store: str) -> pd.DataFrame:

@@ -39,9 +39,32 @@ def parameters(profile: str, notebook: str, values: dict, sweep: dict | None = N
     from ..sweeps.plan import KEEP_HEAD_RULE
     from ..training.hardware import kernel_family
 
-    text = yaml.safe_dump(values, sort_keys=False, default_flow_style=None, width=100).strip()
+    text = yaml.dump(values, Dumper=_settings_dumper(), sort_keys=False, default_flow_style=None, width=100).strip()
     rule = f"\n\nNot as written for every run: {KEEP_HEAD_RULE}." if (sweep or {}).get("keep_head") else ""
     # bf16 results depend on the kernels that computed them (docs/training.md, "Which numbers
     # repeat"), so a report says where it ran; runs read from a store carry their own kernel
     return Markdown(f"Parameters (`parameters/{profile}/{notebook}.yaml` and overrides):\n\n```yaml\n{text}\n```"
                     f"{rule}\n\nExecuted on: **{kernel_family()}** matrix kernels.")
+
+
+def _settings_dumper():
+    """A YAML dumper that writes a small float as the parameters files do (1.0e-4, 5.0e-5; PyYAML
+    writes 0.0001 and 5.0e-05), still a float when the YAML is read back."""
+    import yaml
+
+    from ..analysis.verdicts import plain
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def small_float(dumper, value):
+        text = plain(value)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            # PyYAML reads 1e-4 (no dot) back as a string: the mantissa keeps its dot
+            text = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
+            return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+        return yaml.SafeDumper.represent_float(dumper, value)
+
+    Dumper.add_representer(float, small_float)
+    return Dumper

@@ -66,7 +66,7 @@ def summary(notebook: Path, store: Path | None = None) -> dict:
     return {"name": notebook.stem, "title": title, "finding": _first_sentence(finding),
             "image": image, "runs": _runs_used(store, notebook.stem),
             "precision": _precision_lines(outputs),
-            "seconds": book.metadata.get("papermill", {}).get("duration")}
+            "seconds": execution_seconds(notebook)}
 
 
 PRECISION = ("precision: ", "generator precision: ")  # planning.run_precision_line, synthesis_views
@@ -138,8 +138,21 @@ def _cut(image, widest: int) -> int:
     return (start + end) // 2 + 1
 
 
+# what the index's time is, said once on the page and in the runner's log line, so the log (which
+# the README quotes) and the index cannot disagree
+EXECUTION_TIME = ("its execution as papermill measured it (the executed notebook's papermill.duration) "
+                  "in the pipeline run that wrote it; runs already in the store are read, not retrained, "
+                  "so a notebook whose runs an earlier notebook trained takes seconds")
 INTRO = ("stilts-nb reproduces Chang & Lu, “Rethinking Why Intermediate-Task Fine-Tuning Works” "
-         "(Findings of EMNLP 2021): one notebook per section of the paper, run as a report.")
+         "(Findings of EMNLP 2021): one notebook per section of the paper, run as a report. "
+         f"Each notebook's time is {EXECUTION_TIME}.")
+
+
+def execution_seconds(notebook: Path) -> float | None:
+    """papermill's measure of one executed notebook (None when it has none: not run by papermill)."""
+    return nbformat.read(notebook, as_version=4).metadata.get("papermill", {}).get("duration")
+
+
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -160,7 +173,8 @@ ENTRY = """<div class="entry"><h2><a href="{link}">{title}</a></h2>
 
 def _meta(entry: dict) -> str:
     runs = "no store" if entry["runs"] is None else f"{entry['runs']} runs"
-    wall = "wall time unknown" if entry["seconds"] is None else f"{entry['seconds']:.0f} s wall time"
+    wall = ("execution time unknown" if entry["seconds"] is None
+            else f"{entry['seconds']:.0f} s to execute (papermill)")
     return " · ".join([runs, *entry.get("precision", []), wall])
 
 

@@ -118,17 +118,21 @@ def scores(spec: dict, ckpts: pd.DataFrame, store: str, tasks: list, none_seeds:
 def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
     """Table 4: one row per intermediate, ours (×100, ± spread over head seeds) beside the paper."""
     rows = []
+    # the ± is the spread of None's score over its random classifier heads (one per seed; the
+    # population SD), not a dev-set error: the column says so, with the number of heads
+    heads = scores.loc[scores["seeds"] > 1, "seeds"]
+    ours = f"ours (± SD over {heads.max()} random-head seeds)" if len(heads) else "ours"
     for inter, group in scores.groupby("intermediate", sort=False):
         row = {"intermediate": inter}
         quoted = paper.TABLE4.get(inter)
         for task in tasks:
             hit = group[group["task"] == task]
             if hit.empty:
-                row[f"{task} ours"] = "checkpoint missing"
+                row[f"{task} {ours}"] = "checkpoint missing"
             else:
                 r = hit.iloc[0]
                 spread = f" ± {100 * r['score_std']:.1f}" if r["seeds"] > 1 else ""
-                row[f"{task} ours"] = f"{100 * r['score']:.1f}{spread}" + (IN_DOMAIN if in_domain(inter, task) else "")
+                row[f"{task} {ours}"] = f"{100 * r['score']:.1f}{spread}" + (IN_DOMAIN if in_domain(inter, task) else "")
             column = QUOTED_COLUMN.get(get_task(task).base.split("_")[0])  # winogrande_xs: the paper's WinoGrande
             row[f"{task} paper (quoted)"] = quoted[column] if quoted and column is not None else "—"
         rows.append(row)
