@@ -60,6 +60,7 @@ class RunResult:
     baseline: float                 # the score of always answering the most common label
     degenerate: bool                # diverged, or no better than the baseline
     checkpoint: str | None = None   # where the model was saved (train --save)
+    family: str | None = None       # the encoder family: transformers' model_type (deberta-v2, ...)
 
     def to_dict(self) -> dict:
         out = asdict(self)
