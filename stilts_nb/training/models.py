@@ -65,8 +65,8 @@ def inspect(name: str, tokenizer=None) -> Source:
     quiet_transformers()
     if name in TINY_MODELS:
         if name not in TINY_ENCODERS:
-            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder such as "
-                            f"{' or '.join(TINY_ENCODERS)}")
+            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder, one of "
+                            f"{', '.join(TINY_ENCODERS)}")
         return _tiny_source(name, len(tokenizer) if tokenizer is not None else _tiny_vocab(name))
     src = resolve_model(name)
     if src.gguf_file:
