@@ -235,7 +235,7 @@ def _tiny_vocab(name: str) -> int:
     return len(load_tokenizer(name))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=16)  # every tiny encoder (tiny:bert, tiny:roberta, families.py)
 def _tiny_source(name: str, vocab_size: int) -> Source:
     """A tiny encoder as a 'pretrained' folder: random weights fixed by seed 0, saved once per
     process, so it goes through exactly the same loading and transfer path as a real model."""
