@@ -132,8 +132,9 @@ def _no_compute(monkeypatch):
 
 def test_deberta_refuses_explicit_sdpa_in_one_line(sample_data, tmp_path, monkeypatch, capsys):
     _no_compute(monkeypatch)
-    code = cli.main(["train", "--task", "rte", "--model", "tiny:deberta-v3", "--lr", "1e-3", "--batch-size", "4",
-                     "--warmup-ratio", "0", "--seed", "1", "--attention", "sdpa", "--data-dir", str(sample_data), "--out", str(tmp_path / "r")])
+    code = cli.main(["train", "--task", "rte", "--model", "tiny:deberta-v3", "--lr", "1e-3",
+                     "--batch-size", "4", "--warmup-ratio", "0", "--seed", "1", "--attention", "sdpa",
+                     "--data-dir", str(sample_data), "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "'deberta-v2'" in err and "no sdpa attention" in err and "eager" in err
@@ -145,9 +146,11 @@ def test_family_without_a_multiple_choice_head_is_refused(sample_data, tmp_path,
     from transformers import GPT2Config, GPT2Model
 
     folder = tmp_path / "gpt2"
-    GPT2Model(GPT2Config(vocab_size=64, n_embd=8, n_layer=1, n_head=1, n_positions=32)).save_pretrained(folder)
+    gpt2 = GPT2Config(vocab_size=64, n_embd=8, n_layer=1, n_head=1, n_positions=32)
+    GPT2Model(gpt2).save_pretrained(folder)
     _no_compute(monkeypatch)
-    monkeypatch.setattr("stilts_nb.training.data.load_tokenizer", lambda name: load_tokenizer("tiny:distilbert"))
+    monkeypatch.setattr("stilts_nb.training.data.load_tokenizer",
+                        lambda name: load_tokenizer("tiny:distilbert"))
     code = cli.main(["train", "--task", "winogrande_xs", "--model", str(folder), "--lr", "1e-3",
                      "--batch-size", "4", "--warmup-ratio", "0", "--seed", "1",
                      "--data-dir", str(sample_data), "--out", str(tmp_path / "r")])

@@ -48,8 +48,8 @@ def matrix_row(name: str) -> list:
     except Exception:
         refused = True
     return [f"`{name}`", f"`{config.model_type}`", kinds[FAMILIES[name].tokenizer],
-            f"{'emitted' if emitted else 'not emitted'}; model has {types if types is not None else 'no'} type embedding"
-            + ("s" if types != 1 else ""),
+            f"{'emitted' if emitted else 'not emitted'}; model has "
+            f"{'no' if types is None else types} type embedding{'' if types == 1 else 's'}",
             _head(name, "classification"), _head(name, "multiple_choice"), TESTED, TESTED, TESTED,
             "yes" if sdpa else ("no: `auto` runs eager, `sdpa` refused" if refused else "no"),
             "yes", COMPILE]
