@@ -13,7 +13,7 @@ those differences while shrinking the scale (hidden 32, 2 layers, random weights
   a context pooler outside its encoder prefix, ALBERT and ELECTRA a factorised embedding;
 - attention kernels: DeBERTa's disentangled attention has no sdpa path in transformers.
 
-A leaf module, as standins.py: the caller says where the cache is.
+A leaf module: standins.py, which imports it, gives the training text and the cache folder.
 """
 from __future__ import annotations
 
@@ -60,8 +60,9 @@ FAMILIES = {
 TINY = tuple(FAMILIES)
 
 
-def build_tokenizer(name: str):
-    """The family's own transformers tokenizer class over a vocabulary trained here."""
+def build_tokenizer(name: str, corpus):
+    """The family's own transformers tokenizer class over a vocabulary trained here on the lines
+    `corpus()` yields (standins.py passes its Wikipedia sample: this module imports none)."""
     import transformers
 
     fam = FAMILIES[name]
@@ -69,7 +70,7 @@ def build_tokenizer(name: str):
         # specials first at the family's ids; the mask last where the family puts it last
         head = [t for t in fam.special if t not in ("[MASK]", "<mask>") or name == "tiny:albert"]
         tail = [t for t in fam.special if t not in head]
-        vocab = [(t, 0.0) for t in head] + _unigram_pieces(VOCAB_SIZE - len(fam.special)) + \
+        vocab = [(t, 0.0) for t in head] + _unigram_pieces(corpus, VOCAB_SIZE - len(fam.special)) + \
                 [(t, 0.0) for t in tail]
         if name == "tiny:deberta-v3":
             return transformers.DebertaV2Tokenizer(vocab=vocab, unk_id=fam.special.index("[UNK]"),
@@ -78,41 +79,39 @@ def build_tokenizer(name: str):
             return transformers.XLMRobertaTokenizer(vocab=vocab, model_max_length=512)
         return transformers.AlbertTokenizer(vocab=vocab, model_max_length=512)
     if fam.tokenizer == "wordpiece":
-        words = [w for w in _wordpiece_vocab() if w not in fam.special]
+        words = [w for w in _wordpiece_vocab(corpus) if w not in fam.special]
         vocab = {t: i for i, t in enumerate([*fam.special, *words][:VOCAB_SIZE])}
         cls = transformers.ElectraTokenizer if name == "tiny:electra" else transformers.DistilBertTokenizer
         return cls(vocab=vocab, model_max_length=512)
-    return _modernbert_tokenizer(fam.special)
+    return _modernbert_tokenizer(corpus, fam.special)
 
 
 @functools.lru_cache(maxsize=1)
-def _lines() -> tuple:
-    from .standins import _wikipedia_sample
-
-    return tuple(itertools.islice(_wikipedia_sample(), TRAIN_LINES))
+def _lines(corpus) -> tuple:
+    return tuple(itertools.islice(corpus(), TRAIN_LINES))
 
 
 @functools.lru_cache(maxsize=2)
-def _unigram_pieces(size: int) -> list:
+def _unigram_pieces(corpus, size: int) -> list:
     """(piece, log-probability) pairs of a Unigram model, SentencePiece's ``▁`` word marker."""
     from tokenizers import SentencePieceUnigramTokenizer
 
     unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(_lines(), vocab_size=size, show_progress=False)
+    unigram.train_from_iterator(_lines(corpus), vocab_size=size, show_progress=False)
     return [(p, s) for p, s in json.loads(unigram.to_str())["model"]["vocab"]]
 
 
 @functools.lru_cache(maxsize=1)
-def _wordpiece_vocab() -> list:
+def _wordpiece_vocab(corpus) -> list:
     """WordPiece entries (lower-cased, ``##`` continuations) in id order."""
     from tokenizers import BertWordPieceTokenizer
 
     wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(_lines(), vocab_size=VOCAB_SIZE, special_tokens=[], show_progress=False)
+    wp.train_from_iterator(_lines(corpus), vocab_size=VOCAB_SIZE, special_tokens=[], show_progress=False)
     return [t for t, _ in sorted(wp.get_vocab().items(), key=lambda kv: kv[1])]
 
 
-def _modernbert_tokenizer(special: tuple):
+def _modernbert_tokenizer(corpus, special: tuple):
     """ModernBERT's kind: byte-level BPE (OLMo's) under BERT's [CLS] A [SEP] B [SEP] template,
     no token types. transformers has no ModernBERT tokenizer class: the hub's is the generic
     fast tokenizer, as here."""
@@ -120,7 +119,7 @@ def _modernbert_tokenizer(special: tuple):
     from transformers import PreTrainedTokenizerFast
 
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(_lines(), vocab_size=VOCAB_SIZE, min_frequency=2,
+    bpe.train_from_iterator(_lines(corpus), vocab_size=VOCAB_SIZE, min_frequency=2,
                             special_tokens=list(special), show_progress=False)
     tok = bpe._tokenizer
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")

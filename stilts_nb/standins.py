@@ -54,7 +54,7 @@ def _build_tokenizer(name: str):
     if name in FAMILIES:
         from .families import build_tokenizer
 
-        return build_tokenizer(name)
+        return build_tokenizer(name, _wikipedia_sample)
     from tokenizers import ByteLevelBPETokenizer
     from transformers import GPT2Tokenizer, RobertaTokenizer
 
