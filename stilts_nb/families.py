@@ -13,7 +13,7 @@ those differences while shrinking the scale (hidden 32, 2 layers, random weights
   a context pooler outside its encoder prefix, ALBERT and ELECTRA a factorised embedding;
 - attention kernels: DeBERTa's disentangled attention has no sdpa path in transformers.
 
-A leaf module: standins.py, which imports it, gives the training text and the cache folder.
+A leaf module: standins.py, which imports it, gives the training text and caches the result.
 """
 from __future__ import annotations
 
