@@ -10,6 +10,9 @@ Model names
     tiny:roberta         stand-ins of the paper's families (RoBERTa encoder, GPT-2 causal LM):
     tiny:gpt2            random tiny models with a byte-level BPE tokenizer trained locally
                          (see standins.py).
+    tiny:deberta-v3, tiny:electra, tiny:modernbert, tiny:xlm-roberta, tiny:albert,
+    tiny:distilbert      today's encoder families, each with its own config class and tokenizer
+                         kind (families.py, docs/encoders.md).
     anything else        a local folder or a Hugging Face hub id (``roberta-large``).
 """
 from __future__ import annotations

@@ -20,12 +20,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .families import FAMILIES
+
 VOCAB_SIZE = 2000
 VERSION = 2  # bump when the recipe changes: the cache folder name carries it
 # special tokens first, in the ids RoBERTa gives them (<s> 0, <pad> 1, </s> 2, <unk> 3)
 SPECIAL = {"tiny:roberta": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
            "tiny:gpt2": ["<|endoftext|>"]}
-STANDINS = tuple(SPECIAL)
+STANDINS = (*SPECIAL, *FAMILIES)  # FAMILIES: today's encoder families (families.py)
 
 
 def tokenizer_folder(name: str, cache: Path) -> Path:
@@ -49,6 +51,10 @@ def _made(path: Path) -> Path:
 
 
 def _build_tokenizer(name: str):
+    if name in FAMILIES:
+        from .families import build_tokenizer
+
+        return build_tokenizer(name, _wikipedia_sample)
     from tokenizers import ByteLevelBPETokenizer
     from transformers import GPT2Tokenizer, RobertaTokenizer
 
@@ -80,6 +86,10 @@ def config(name: str, tokenizer):
     """The tiny architecture of a stand-in, with the token ids of its tokenizer."""
     from transformers import GPT2Config, RobertaConfig
 
+    if name in FAMILIES:
+        from .families import config as family_config
+
+        return family_config(name, tokenizer)
     if name == "tiny:roberta":
         # RoBERTa numbers positions from pad_token_id + 1: two more position slots than tokens
         return RobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,

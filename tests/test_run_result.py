@@ -23,8 +23,9 @@ def test_metrics_json_is_to_dict_under_the_names_of_before(sample_data, tmp_path
                           seed=3, epochs=1, train_limit=16, eval_limit=16, progress=False,
                           data_dir=str(sample_data), out=str(tmp_path), save=True))
     written = json.loads((tmp_path / "metrics.json").read_text())
-    assert list(written) == KEYS_BEFORE + ["checkpoint"]  # saved: where to
+    assert list(written) == KEYS_BEFORE + ["checkpoint", "family"]  # saved: where to; the family
     assert written == json.loads(json.dumps(r.to_dict(), default=str))
     assert (written["score"], written["task"], written["checkpoint"]) == (r.score, "wic", str(tmp_path))
     assert written["config"]["seed"] == 3 and written["degenerate"] == r.degenerate
-    assert list(replace(r, checkpoint=None).to_dict()) == KEYS_BEFORE  # not saved: no such key
+    assert list(replace(r, checkpoint=None).to_dict()) == KEYS_BEFORE + ["family"]  # not saved: no such key
+    assert written["family"] == "bert"

@@ -27,7 +27,12 @@ UTILIZATION = 0.4                              # assumed share of peak actually 
 DEFAULT_OVERHEAD_S = 30.0
 KNOWN_PARAMS = {"roberta-large": 355e6, "roberta-base": 125e6, "bert-base-uncased": 110e6,
                 "bert-large-uncased": 335e6, "FacebookAI/roberta-large": 355e6,
-                "FacebookAI/roberta-base": 125e6}
+                "FacebookAI/roberta-base": 125e6,
+                # the encoder families of docs/encoders.md, as their model cards count them
+                "microsoft/deberta-v3-large": 435e6, "microsoft/deberta-v3-base": 184e6,
+                "answerdotai/ModernBERT-large": 395e6, "answerdotai/ModernBERT-base": 149e6,
+                "google/electra-large-discriminator": 335e6, "FacebookAI/xlm-roberta-large": 560e6,
+                "albert/albert-xxlarge-v2": 223e6, "distilbert/distilbert-base-uncased": 66e6}
 
 
 def parameters(model: str) -> float:

@@ -43,12 +43,14 @@ def train(config) -> RunResult:
     outputs predicts the first class under argmax, so the run scores that constant prediction.
     """
     config.validate()
-    requested_micro = config.max_device_batch
+    requested_micro, asked_attention = config.max_device_batch, config.attention
     config = replace(config, precision=hardware.resolve_precision(config.precision))
     config = replace(config, attention=hardware.resolve_attention(config.attention, config.precision),
                      compile=hardware.resolve_compile(config.compile))
     tf32 = hardware.apply_tf32(config.tf32)
     task, tokenizer, source = data.resolve(config.task, config.model, config.init)
+    config = replace(config, attention=models.attention_for(task, source, asked_attention,
+                                                            config.attention))  # DeBERTa: no sdpa
     epochs = config.epochs or task.epochs
     accelerator = make_accelerator(config.precision, tracking.trackers_for(config))
     train_ex = data.split(task, "train", tokenizer, config, config.train_limit)

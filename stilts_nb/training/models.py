@@ -26,12 +26,18 @@ import torch
 
 from ..assets import TINY_MODELS, resolve_model, tiny_config
 from ..errors import UserError
+from ..families import FAMILIES
 
 # Architecture facts that must agree between --model and an --init checkpoint.
 FAMILY_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
-TINY_ENCODERS = ("tiny:bert", "tiny:roberta")
+TINY_ENCODERS = ("tiny:bert", "tiny:roberta", *FAMILIES)
+# every family names its dropouts its own way (families.py): BERT/RoBERTa/ELECTRA/DeBERTa the
+# first pair, DistilBERT dropout/attention_dropout/seq_classif_dropout, ALBERT
+# classifier_dropout_prob, DeBERTa pooler_dropout, ELECTRA's multiple-choice summary
+# summary_last_dropout, ModernBERT embedding/mlp/attention/classifier dropout
 DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout",
-                "dropout", "attention_dropout")
+                "dropout", "attention_dropout", "seq_classif_dropout", "classifier_dropout_prob",
+                "pooler_dropout", "summary_last_dropout", "embedding_dropout", "mlp_dropout")
 
 
 @dataclass
@@ -59,8 +65,8 @@ def inspect(name: str, tokenizer=None) -> Source:
     quiet_transformers()
     if name in TINY_MODELS:
         if name not in TINY_ENCODERS:
-            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder such as "
-                            f"{' or '.join(TINY_ENCODERS)}")
+            raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder, one of "
+                            f"{', '.join(TINY_ENCODERS)}")
         return _tiny_source(name, len(tokenizer) if tokenizer is not None else _tiny_vocab(name))
     src = resolve_model(name)
     if src.gguf_file:
@@ -88,22 +94,50 @@ def check_family(init: Source, base: Source) -> None:
                         f"checkpoint has {describe(init)}, model has {describe(base)}")
 
 
+def task_class(kind: str, config):
+    """The transformers class of the task model for this config's family, or one line saying
+    the family has no such head (checked before any compute)."""
+    import transformers
+    from transformers.models.auto import modeling_auto as auto
+
+    names = (auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES if kind == "classification"
+             else auto.MODEL_FOR_MULTIPLE_CHOICE_MAPPING_NAMES)
+    name = names.get(config.model_type)
+    if name is None or not hasattr(transformers, name):
+        what = "classification" if kind == "classification" else "multiple-choice"
+        raise UserError(f"model family {config.model_type!r} has no {what} head in transformers "
+                        f"{transformers.__version__}: it cannot train this task")
+    return getattr(transformers, name)
+
+
+def attention_for(task, source: Source, asked: str, resolved: str) -> str:
+    """The attention kernel a run uses: `resolved` (auto already resolved for the device), but
+    eager where the family has no sdpa path (DeBERTa) and auto was asked; sdpa asked explicitly
+    of such a family is refused in one line, before any compute."""
+    cls = task_class(task.kind, source.config)
+    if resolved != "sdpa" or cls._supports_sdpa:
+        return resolved
+    if asked == "auto":
+        return "eager"
+    raise UserError(f"attention sdpa: model family {source.config.model_type!r} ({cls.__name__}) has "
+                    "no sdpa attention in transformers; use attention eager or auto")
+
+
 def build(task, source: Source, seed: int, keep_head: bool = False, dropout: float | None = None,
-          attention: str = "sdpa"):
+          attention: str | None = None):
     """The task model with source weights per the transfer rule -> (model, transfer record).
-    `attention`: transformers' attn_implementation ("sdpa" or "eager"; resolved, never auto)."""
+    `attention`: transformers' attn_implementation ("sdpa" or "eager"; resolved, never auto);
+    None (zero-shot scoring) is sdpa where the family has it, else eager."""
     from accelerate.utils import set_seed
-    from transformers import AutoModelForMultipleChoice, AutoModelForSequenceClassification
 
     quiet_transformers()
     config = source.config.__class__.from_dict(source.config.to_dict())  # never mutate the source
+    cls = task_class(task.kind, config)
+    attention = attention or ("sdpa" if cls._supports_sdpa else "eager")
     if task.kind == "classification":
-        cls = AutoModelForSequenceClassification
         config.num_labels = task.num_labels
         config.id2label = {i: str(label) for i, label in enumerate(task.labels)}
         config.label2id = {v: k for k, v in config.id2label.items()}
-    else:
-        cls = AutoModelForMultipleChoice
     if dropout is not None:
         for key in DROPOUT_KEYS:
             if hasattr(config, key):
@@ -123,7 +157,7 @@ def build(task, source: Source, seed: int, keep_head: bool = False, dropout: flo
     _reinit(model, new, seed)
     record = {"transferred": prefixes(names, set(names) - new), "new": prefixes(names, new),
               "head_transferred": bool(head) and not (head & new), "head_reason": reason,
-              "source": source.name, "source_kind": source.kind}
+              "source": source.name, "source_kind": source.kind, "family": config.model_type}
     return model, record
 
 
@@ -201,7 +235,7 @@ def _tiny_vocab(name: str) -> int:
     return len(load_tokenizer(name))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=16)  # every tiny encoder (tiny:bert, tiny:roberta, families.py)
 def _tiny_source(name: str, vocab_size: int) -> Source:
     """A tiny encoder as a 'pretrained' folder: random weights fixed by seed 0, saved once per
     process, so it goes through exactly the same loading and transfer path as a real model."""

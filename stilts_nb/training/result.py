@@ -60,6 +60,7 @@ class RunResult:
     baseline: float                 # the score of always answering the most common label
     degenerate: bool                # diverged, or no better than the baseline
     checkpoint: str | None = None   # where the model was saved (train --save)
+    family: str | None = None       # the encoder family: transformers' model_type (deberta-v2, ...)
     # the final dev scoring per example (evaluate.prediction_record): numpy arrays, kept out of
     # metrics.json and the store's result JSON; a sweep stores them in their own table
     predictions: dict | None = field(default=None, repr=False)

@@ -51,7 +51,7 @@ def zero_shot(config) -> dict:
         "train_seconds": 0.0, "train_tokens": 0, "eval_seconds": time.perf_counter() - start,
         "eval_examples": len(dev), "transferred": record["transferred"], "new": record["new"],
         "head_transferred": record["head_transferred"],
-        "head_reason": record["head_reason"], "precision": config.precision,
+        "head_reason": record["head_reason"], "family": record["family"], "precision": config.precision,
         "kernel": hardware.kernel_family(),
         "config": config.to_dict(), **environment(accelerator),
         # every head seed's predictions and logits (a sweep store keeps them beside the score)
