@@ -144,6 +144,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
               resume: str | None = None) -> dict:
     # `plan`: the caller's expand(sweep), so a notebook that also reads sizes and ids off the plan
     # fingerprints the data files once; everything that can be refused is refused in expand()
+    checks.tracker(sweep.run_setting("log_with"), f"{sweep.path}: log_with")  # from a file, flag or notebook
     plan = plan or expand(sweep)
     path = store_path(sweep, store)
     checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
