@@ -21,6 +21,7 @@ MANIFEST = "stilts-checkpoint.json"
 # safetensors' and torch's own I/O errors, Ray's dead workers)
 TRANSIENT = ("No space left on device", "File too large", "Disk quota exceeded", "Input/output error",
              "StorageFull", "FileTooLarge", "[Errno 28]", "[Errno 27]", "[Errno 122]", "[Errno 5]",
+             "Ray worker failed:",  # executors.RayExecutor: a run's own errors come back as outcomes
              "WorkerCrashedError", "RayActorError", "worker died")
 
 
