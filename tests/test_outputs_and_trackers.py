@@ -158,3 +158,10 @@ def test_an_unknown_tracker_is_refused_in_the_sweep_file(tmp_path, rte_dir):
     out = cli("sweep", sweep, "--store", "st.sqlite", cwd=tmp_path)
     one_line_exit_2(out, "log_with", "neptune")
     assert not (tmp_path / "st.sqlite").exists()
+
+
+def test_sweep_refuses_an_unwritable_shared_dir_before_its_store_gets_a_row(tmp_path, rte_dir):
+    sweep = write_sweep(tmp_path / "s.yaml", rte_dir)
+    out = cli("sweep", sweep, "--store", "st.sqlite", "--shared-dir", UNWRITABLE, cwd=tmp_path)
+    one_line_exit_2(out, "--shared-dir", "/proc/1")
+    assert not (tmp_path / "st.sqlite").exists()

@@ -149,6 +149,8 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     plan = plan or expand(sweep)
     path = store_path(sweep, store)
     checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
+    if sweep.resources.get("shared_dir"):  # created with its parents when the first run needs it
+        checks.writable_dir(sweep.resources["shared_dir"], "--shared-dir")
     st = Store(path)
     st.register(plan.runs, sweep.name)
     owner, commit = this_owner(), git_commit()
