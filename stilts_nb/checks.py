@@ -111,6 +111,28 @@ def executor(name: str) -> None:
             raise UserError(f"--executor slurm: {why}")
 
 
+# tracker -> (the module accelerate imports for it, what to install); mirrors pyproject's extras
+TRACKERS = {"tensorboard": ("tensorboard", "pip install 'stilts-nb[tracking]'"),
+            "mlflow": ("mlflow", "pip install 'stilts-nb[mlflow]'"),
+            "wandb": ("wandb", "pip install wandb")}
+
+
+def tracker(kind, where: str = "--log-with") -> None:
+    """A tracker asked for must be importable now: a run whose tracker fails goes on untracked
+    (tracking.py), so a missing package found mid-sweep means hours of runs with nothing tracked.
+    Imported, not just looked up, so a broken install is refused too; only when asked for."""
+    if not kind:
+        return
+    if kind not in TRACKERS:
+        raise UserError(f"{where} {kind}: unknown tracker; use one of {', '.join(TRACKERS)}")
+    module, install = TRACKERS[kind]
+    try:
+        __import__(module)
+    except ImportError as err:
+        raise UserError(f"{where} {kind}: the {module} package cannot be imported here "
+                        f"({type(err).__name__}); `{install}`, or leave {where.split()[-1]} unset") from None
+
+
 def slurm_available() -> str | None:
     """None when a SLURM controller answers here, else why not (one line)."""
     try:
@@ -193,6 +215,7 @@ def train_args(args) -> None:
     from .assets import data_dir
 
     writable_dir(args.out, "--out")
+    tracker(getattr(args, "log_with", None))
     data_dir(args.data_dir)
     init = getattr(args, "init", None)
     if init and not (Path(init) / "config.json").is_file():

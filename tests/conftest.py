@@ -22,6 +22,30 @@ def under_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def make_extras() -> set:
+    """The extras `make setup` installs (the Makefile's `pip install -e ".[dev,...]"`): CI has them."""
+    import re
+
+    found = re.search(r'-e "\.\[([\w,-]+)\]"', (REPO / "Makefile").read_text())
+    return set(found.group(1).split(",")) if found else set()
+
+
+def needs(module: str, extra: str, install: str | None = None):
+    """Import an optional package a test needs, else skip with the extra to install. Under CI=true
+    a package from one of the Makefile's extras fails instead: a skip there would hide that the
+    part was never tested. (mlflow and wandb are no extra `make` installs: they skip everywhere.)"""
+    import importlib
+
+    install = f"the {extra} extra: pip install 'stilts-nb[{extra}]'" if install is None else install
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        why = f"{module} is not installed ({install})"
+        if under_ci() and extra in make_extras():
+            pytest.fail(f"{why}; CI=true installs it with `make setup` ({type(err).__name__}: {err})")
+        pytest.skip(why, allow_module_level=True)  # also where a whole file needs it
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real task files (RTE, WiC, CoLA, WinoGrande, SocialIQA): $STILTS_DATA_DIR.

@@ -2,9 +2,10 @@
 import pytest
 
 from stilts_nb.sweeps import load_sweep, results, run_sweep
+from conftest import needs
 from test_sweeps_common import write_sweep
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'stilts-nb[ray]')")
+ray = needs("ray", "ray")
 
 
 @pytest.fixture

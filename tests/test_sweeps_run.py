@@ -19,9 +19,11 @@ def test_a_failing_run_does_not_stop_the_sweep(tmp_path, rte_dir, monkeypatch, c
     df = results(store)
     assert sorted(df.status) == ["done", "done", "failed"] and len(fake.calls) == 3
     assert "boom" in df[df.status == "failed"].error.iloc[0]
-    # rerun: failed runs are reported, not retried; nothing else is retrained
-    assert main(["sweep", str(path), "--store", str(store), "--no-progress"]) == 0
+    # rerun: failed runs are reported, not retried (their cause is their own); nothing else is
+    # retrained, and a sweep left with a failed run is still no success (issue 30)
+    assert main(["sweep", str(path), "--store", str(store), "--no-progress"]) == 1
     assert len(fake.calls) == 3
+    assert "1 skipped failed: see `stilts-nb status" in capsys.readouterr().out
     assert main(["status", "--store", str(store)]) == 0
     assert "last error: run" in capsys.readouterr().out
     # --retry-failed, with the cause fixed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, under_ci
+from conftest import REPO, needs, under_ci
 from stilts_nb.sweeps import Store, load_sweep, results, run_sweep
 from test_sweeps_common import write_sweep
 
@@ -21,12 +21,10 @@ SMOKE = REPO / "parameters" / "sweeps" / "smoke.yaml"
 def slurm():
     """A reachable SLURM controller and submitit, else skip (fail under CI=true, which starts
     the cluster in .ci/run)."""
-    from importlib.util import find_spec
-
     from stilts_nb.checks import slurm_available
 
-    why = ("submitit is not installed (pip install 'stilts-nb[slurm]')" if find_spec("submitit") is None
-           else slurm_available())
+    needs("submitit", "slurm")
+    why = slurm_available()
     if why:
         if under_ci():
             pytest.fail(f"no SLURM scheduler under CI=true: {why}")
@@ -114,7 +112,7 @@ def test_network_store_is_refused_in_one_line(tmp_path):
 
 
 def test_slurm_without_a_scheduler_is_one_line_exit_2(tmp_path, rte_dir):
-    pytest.importorskip("submitit", reason="the slurm extra is not installed (pip install 'stilts-nb[slurm]')")
+    needs("submitit", "slurm")
     sweep = write_sweep(tmp_path / "s.yaml", rte_dir)
     env = {**os.environ, "PATH": str(tmp_path)}  # no sinfo, sbatch or squeue on it
     out = subprocess.run([sys.executable, "-m", "stilts_nb.cli", "sweep", str(sweep), "--store",
@@ -182,6 +180,7 @@ def test_a_preempted_job_is_requeued_and_its_runs_are_not_lost(tmp_path, slurm, 
 
 
 def test_a_requeued_group_keeps_the_outcomes_it_has(fake_train):
+    needs("submitit", "slurm")  # RunGroup.checkpoint() is submitit's requeue protocol
     from stilts_nb.sweeps.slurm import RunGroup
     from stilts_nb.training import TrainConfig
 

@@ -3,10 +3,10 @@ TensorBoard's own reader, hold exactly the store's curves; a tracker that breaks
 run; MLflow's file store the same way where MLflow is installed (not by `make setup`)."""
 import pytest
 
+from conftest import needs
 from stilts_nb.sweeps import load_sweep, results, run_sweep
 from test_sweeps_common import write_sweep
 
-NO_TB = "the tracking extra is not installed (pip install 'stilts-nb[tracking]')"
 
 
 def scalars(folder) -> dict:
@@ -29,7 +29,7 @@ def assert_curve_equals(tb: dict, row) -> None:
 
 @pytest.mark.slow
 def test_tensorboard_live_and_exported_curves_equal_the_store(tmp_path, rte_dir, one_torch_thread):
-    pytest.importorskip("tensorboard", reason=NO_TB)
+    needs("tensorboard", "tracking")
     from stilts_nb.sweeps.export import export
 
     path = write_sweep(tmp_path / "s.yaml", rte_dir, log_with="tensorboard", log_every=1)
@@ -50,7 +50,7 @@ def test_tensorboard_live_and_exported_curves_equal_the_store(tmp_path, rte_dir,
 
 @pytest.mark.slow
 def test_a_broken_tracker_never_fails_a_run(tmp_path, rte_dir, one_torch_thread, capfd):
-    pytest.importorskip("tensorboard", reason=NO_TB)
+    needs("tensorboard", "tracking")
     (tmp_path / "tracking").write_text("a file where the tracker wants its folder")
     path = write_sweep(tmp_path / "s.yaml", rte_dir, log_with="tensorboard",
                        grid={"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12]})
@@ -72,7 +72,7 @@ def test_tracking_never_changes_a_runs_identity(tmp_path, rte_dir):
 
 @pytest.mark.slow
 def test_mlflow_file_store_equals_the_store(tmp_path, rte_dir, one_torch_thread, monkeypatch):
-    mlflow = pytest.importorskip("mlflow", reason="MLflow is not installed (pip install 'stilts-nb[mlflow]')")
+    mlflow = needs("mlflow", "mlflow")
     from stilts_nb.sweeps.export import export
 
     path = write_sweep(tmp_path / "s.yaml", rte_dir, log_every=1,
@@ -91,7 +91,7 @@ def test_mlflow_file_store_equals_the_store(tmp_path, rte_dir, one_torch_thread,
 
 @pytest.mark.slow
 def test_wandb_runs_offline_by_default(tmp_path, rte_dir, one_torch_thread, monkeypatch):
-    pytest.importorskip("wandb", reason="W&B is not installed (pip install wandb)")
+    needs("wandb", "wandb", "pip install wandb")
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("WANDB_API_KEY", "")  # no account: offline must not need one
     path = write_sweep(tmp_path / "s.yaml", rte_dir, log_with="wandb",

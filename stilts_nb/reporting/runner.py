@@ -13,6 +13,7 @@ beside the others, and stops the run: later notebooks read what earlier ones pro
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -104,6 +105,8 @@ def run(profile: str, notebooks: list | None = None, store: str | None = None,
         if not overlays.is_overlay(profile, root):
             raise UserError(f"no rehearsal for this profile: {overlays.path(profile, root)} does not exist")
     home = Path(out or root).resolve()
+    from .. import checks
+    checks.writable_dir(home, "--out-dir")  # before an overlay writes its data files into it
     with overlays.applied(profile, root, home) as own_store:
         return _run(profile, notebooks, store or own_store, executor, root, home, log)
 
@@ -116,6 +119,9 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
     home = Path(out or root).resolve()
     chosen = _select(profile, notebooks, root)
     plans = {name: load_parameters(profile, name, root) for name in chosen}
+    for name, params in plans.items():  # a tracker a notebook asks for: before the first one runs
+        checks.tracker((params.get("sweep") or {}).get("log_with") or params.get("log_with"),
+                       f"{name} ({profile} profile): log_with")
     out_dir, figures = home / "reports" / profile, home / "figures" / profile
     explicit_store = store is not None
     store = Path(store).resolve() if store else home / default_path()
@@ -125,9 +131,16 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
     checks.executor(executor)
     from .preflight import check_data
     old_cwd = Path.cwd()
+    made = _make_dirs(home)  # the kernels run in it; nested, like any CLI's output folder
     try:
         os.chdir(home)  # relative data/store paths in the parameters mean: in the output folder
         check_data(plans)
+    except UserError:
+        os.chdir(old_cwd)
+        for folder in reversed(made):  # refused: leave no empty folders behind
+            with contextlib.suppress(OSError):  # not empty: something else wrote there
+                folder.rmdir()
+        raise
     finally:
         os.chdir(old_cwd)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +159,13 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _make_dirs(folder: Path) -> list:
+    """Create ``folder`` and its missing parents; return the ones created, outermost first."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
 
 
 def _execute(profile, chosen, root, home, out_dir, overrides, log) -> list:

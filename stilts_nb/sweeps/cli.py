@@ -104,8 +104,15 @@ def run_sweep_cmd(args) -> int:
         if s.get("lost"):
             print(f"{s.get('lost', 0)} run(s) lost with their jobs and {s.get('blocked', 0)} waiting on "
                   f"them are pending again; to train them: {again}")
-    # a sweep that left runs undone (failed, or lost with a killed job) is not a success
-    return 1 if s.get("failed") or s.get("lost") else 0
+        undone = {k: s.get(k, 0) for k in ("failed", "skipped failed", "blocked") if s.get(k)}
+        if undone:
+            print(f"{', '.join(f'{v} {k}' for k, v in undone.items())}: see `stilts-nb status --store "
+                  f"{s['store']}` for the errors; a run that failed for a passing cause (a full disk, a "
+                  f"killed worker) is retried by the same command once the cause is gone: {again}; "
+                  f"to retry every failed run: {again} --retry-failed")
+    # a sweep that left runs undone (failed, blocked behind a failure, or lost with a killed
+    # job) is not a success, whether this command or an earlier one saw them fail
+    return 1 if any(s.get(k) for k in ("failed", "lost", "blocked", "skipped failed")) else 0
 
 
 def _terminate(signum, frame):

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
+from . import faults
 from .packing import runs_at_once
 
 # Environment a worker needs to see the same data, caches and offline switch as the driver.
@@ -57,6 +58,7 @@ def execute(payload: dict) -> dict:
         status = "diverged" if metrics.get("diverged") else "done"
         if final is not None and status == "done":
             shutil.rmtree(final, ignore_errors=True)  # left by a run killed after its rename
+            faults.seal(work)  # sizes and sha256, checked before a target starts from it
             os.replace(work, final)
             outcome["checkpoint"] = str(final)
         outcome.update(status=status, metrics=metrics)

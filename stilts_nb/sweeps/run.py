@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .. import checks
 from .config import Sweep
+from . import faults
 from .cost import estimate
 from .executors import make_executor
 from .plan import expand
@@ -144,9 +145,12 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
               resume: str | None = None) -> dict:
     # `plan`: the caller's expand(sweep), so a notebook that also reads sizes and ids off the plan
     # fingerprints the data files once; everything that can be refused is refused in expand()
+    checks.tracker(sweep.run_setting("log_with"), f"{sweep.path}: log_with")  # from a file, flag or notebook
     plan = plan or expand(sweep)
     path = store_path(sweep, store)
     checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
+    if sweep.resources.get("shared_dir"):  # created with its parents when the first run needs it
+        checks.writable_dir(sweep.resources["shared_dir"], "--shared-dir")
     st = Store(path)
     st.register(plan.runs, sweep.name)
     owner, commit = this_owner(), git_commit()
@@ -167,6 +171,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     bar = tqdm(total=len(plan.runs), initial=len(counted), desc=f"sweep {sweep.name}", unit="run",
                disable=not progress, position=0, dynamic_ncols=True)
     todo, in_flight, waiting_on_others = list(plan.runs), {}, set()
+    checked = set()  # runs whose checkpoint was verified in this sweep (hashing 1.4 GB takes seconds)
 
     def settle(run, status):
         resolved[run.id] = status
@@ -191,8 +196,17 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
                         else:
                             still.append(run)  # its intermediate is still training
                         continue
+                    if _damaged(st, run.init_id, log, checked):
+                        settle(run, "blocked")
+                        continue
+                if run.id in need_ckpt:
+                    _damaged(st, run.id, log, checked)  # a damaged checkpoint is moved aside: retrained
                 verdict = st.claim(run.id, owner, retry_failed=retry_failed,
                                    need_checkpoint=run.id in need_ckpt, lease=lease)
+                if verdict == "failed" and faults.transient((st.get(run.id) or {})["error"]):
+                    # a full disk, a killed worker: the cause may be gone, the settings were not it
+                    verdict = st.claim(run.id, owner, retry_failed=True,
+                                       need_checkpoint=run.id in need_ckpt, lease=lease)
                 if verdict == "done":
                     settle(run, "already done")
                 elif verdict == "failed":
@@ -241,6 +255,22 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     summary["total"] = len(plan.runs)
     summary["store"] = str(path)
     return summary
+
+
+def _damaged(st: Store, run_id: str, log, checked: set) -> bool:
+    """Check a finished run's checkpoint against its manifest, once per sweep (`checked`); a
+    damaged one is set aside (so the run lacks its checkpoint and is trained again) with one line
+    saying so."""
+    if run_id in checked:
+        return False
+    checked.add(run_id)
+    path = st.checkpoint_of(run_id)
+    why = faults.damage(path) if path is not None else None
+    if why:
+        aside = faults.set_aside(path, run_id)
+        log(f"run {run_id}: its checkpoint {path} is damaged ({why}); moved to {aside.name}, "
+            f"the run is trained again", flush=True)
+    return bool(why)
 
 
 def _progress(summary: Counter, in_flight: dict) -> dict:

@@ -30,7 +30,11 @@ TASK = Task(
     layouts=(Layout("glue-tsv", {"train": "train.tsv", "dev": "dev.tsv"}, read_glue, ".tsv"),),
     hub=Hub("nyu-mll/glue", "cola", {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(row["idx"]), "sentence": row["sentence"], "label": int(row["label"])},
-            revision=None,  # unpinned: no public commit found; the one read is recorded
+            revision="bcdcba79d07bc864c1c254ccfcedcce55bcc9a8c",
+            # found pinned in public code (find_string, Dec 2026): zenml-io/zenml's HF datasets
+            # materializer (hf://datasets/nyu-mll/glue@<it>/mrpc/...parquet), evaluation harnesses
+            # and dataset locks (DATASET_REVISION / PUBLIC_REVISIONS["glue"], the sst2 config),
+            # ~10 files; the commit is repository-wide, so it holds cola/rte too (unverified on the hub)
             test_row={"sentence": "Him went.", "label": 0, "idx": 7},
             test_inputs=("Him went.", None, 0)),
     format=lambda ex, sep: (ex["sentence"], None),

@@ -39,7 +39,11 @@ TASK = Task(
     hub=Hub("nyu-mll/glue", "rte", {"train": "train", "dev": "validation"},
             lambda row, i: {"id": str(row["idx"]), "premise": row["sentence1"],
                             "hypothesis": row["sentence2"], "label": int(row["label"])},
-            revision=None,  # unpinned: no public commit found; the one read is recorded
+            revision="bcdcba79d07bc864c1c254ccfcedcce55bcc9a8c",
+            # found pinned in public code (find_string, Dec 2026): zenml-io/zenml's HF datasets
+            # materializer (hf://datasets/nyu-mll/glue@<it>/mrpc/...parquet), evaluation harnesses
+            # and dataset locks (DATASET_REVISION / PUBLIC_REVISIONS["glue"], the sst2 config),
+            # ~10 files; the commit is repository-wide, so it holds cola/rte too (unverified on the hub)
             test_row={"sentence1": "A dog runs.", "sentence2": "An animal moves.", "label": 0, "idx": 3},
             test_inputs=("A dog runs.", "An animal moves.", 0)),
     format=lambda ex, sep: (ex["premise"], ex["hypothesis"]),

@@ -38,7 +38,10 @@ TASK = Task(
             lambda row, i: {"id": str(i), "context": row["context"], "question": row["question"],
                             "endings": [row["answerA"], row["answerB"], row["answerC"]],
                             "label": int(row["label"]) - 1},
-            revision=None,  # unpinned: no public commit found; the one read is recorded
+            revision="54c6a1f8cb6daf4f5abf24a601852612fb35eb25",
+            # found pinned in public code (find_string, Dec 2026): a lighteval custom-task config
+            # (hf_repo="lighteval/siqa", hf_revision=<it>, splits train/validation) and three
+            # evaluation harnesses' revision tables (SIQA_REVISION, REVISIONS[...]); unverified on the hub
             test_row={"context": "Kai smiled.", "question": "Why?", "answerA": "happy", "answerB": "sad",
                       "answerC": "bored", "label": "1"},
             test_inputs=("Kai smiled.</s>Why?", "happy", 0)),
