@@ -84,8 +84,8 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
     return df.reset_index(drop=True)
 
 
-CHECKPOINT_COLUMNS = ["task", "seed", "init_id", "status", "metric", "score", "floor", "degenerate",
-                      "targets"]
+CHECKPOINT_COLUMNS = ["task", "seed", "init_id", "status", "metric", "score", "floor", "dev_examples",
+                      "degenerate", "targets"]
 
 
 def checkpoints(store, intermediate: str | None = None, ids=None) -> pd.DataFrame:
@@ -96,7 +96,7 @@ def checkpoints(store, intermediate: str | None = None, ids=None) -> pd.DataFram
     Columns: ``task`` (the intermediate task), ``seed`` (the checkpoint's own), ``init_id`` (its run
     id, as its target runs name it), ``status``, ``metric``, ``score`` (on its own dev examples),
     ``floor`` (what always giving the most common answer scores on them, 0 for MCC: the run's
-    recorded ``baseline``), ``degenerate`` (the store's flag: diverged, or score <= floor) and
+    recorded ``baseline``), ``dev_examples`` (how many it was scored on), ``degenerate`` (the store's flag: diverged, or score <= floor) and
     ``targets`` (finished target runs started from it). `intermediate`: one task, any spelling of
     it; `ids`: only these run ids (a plan's intermediates)."""
     from ..tasks import get_task
@@ -112,6 +112,7 @@ def checkpoints(store, intermediate: str | None = None, ids=None) -> pd.DataFram
     out = inters.assign(
         init_id=inters["id"],
         floor=inters["result"].map(lambda r: r.get("baseline") if isinstance(r, dict) else None).astype("Float64"),
+        dev_examples=inters["result"].map(lambda r: r.get("eval_examples") if isinstance(r, dict) else None).astype("Int64"),
         targets=inters["id"].map(started).fillna(0).astype(int))
     return out.sort_values(["task", "seed"])[CHECKPOINT_COLUMNS].reset_index(drop=True)
 
