@@ -242,7 +242,7 @@ def _learned(intermediates: pd.DataFrame | None, arm: str) -> tuple:
     """(checkpoints of `arm` above their own floor, checkpoints); (0, 0) when unknown or None."""
     if intermediates is None or intermediates.empty or arm == "none":
         return (0, 0)
-    own = intermediates[intermediates["task"] == arm]
+    own = intermediates[(intermediates["task"] == arm) & intermediates["score"].notna()]
     if own.empty:
         return (0, 0)
     ok = [100 * (r.score - r.floor) > FLOOR_SES * dev_se(r.score, int(r.dev_examples), getattr(r, "metric", "accuracy"))

@@ -208,3 +208,22 @@ def expected_max_table(runs: pd.DataFrame) -> pd.DataFrame:
     frames = [expected_max(group["score"]).assign(target=t, intermediate=i, metric=metric[group.index[0]])
               for (t, i), group in runs.groupby(["target", "intermediate"], sort=False)]
     return pd.concat(frames, ignore_index=True)
+
+
+def checkpoint_table(checkpoints: pd.DataFrame) -> pd.DataFrame:
+    """Each intermediate checkpoint (sweeps.checkpoints) as a report shows it: its task and seed,
+    its own dev score and floor ×100, whether it learned its task by the verdicts' rule (more than
+    FLOOR_SES dev-set standard errors above the floor) and how many target runs started from it."""
+    from ..analysis.verdicts import FLOOR_SES, dev_se
+
+    def learned(r):
+        if pd.isna(r.score) or pd.isna(r.floor) or pd.isna(r.dev_examples):
+            return "not finished"
+        gap = 100 * (r.score - r.floor)
+        return "yes" if gap > FLOOR_SES * dev_se(r.score, int(r.dev_examples), r.metric) else "no"
+    shown = checkpoints.assign(**{"its own dev score": (100 * checkpoints["score"].astype(float)).round(1),
+                                  "floor": (100 * checkpoints["floor"].astype(float)).round(1),
+                                  f"learned (> {FLOOR_SES:g} SE above floor)": [learned(r) for r in checkpoints.itertuples()]})
+    return shown.rename(columns={"task": "intermediate", "targets": "target runs from it"})[
+        ["intermediate", "seed", "metric", "its own dev score", "floor", "dev_examples",
+         f"learned (> {FLOOR_SES:g} SE above floor)", "target runs from it"]].set_index(["intermediate", "seed"])
