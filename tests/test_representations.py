@@ -179,3 +179,55 @@ def test_findings_say_when_n_is_too_small():
     text = encoder_findings.readiness(ready).data
     assert "n = 3, too few for an interval" in text and "too small to conclude" in text
     assert "the highest LogME is the A's and the largest Δ the A's (the same encoder)" in text
+
+
+@pytest.mark.slow
+def test_notebook_07_reads_the_store_and_trains_nothing(tmp_path, shared_data, monkeypatch):
+    """The smoke profile: 00-02 train; 07 then reads their checkpoints and runs, adds no run to
+    the store, and writes its tables with one row per checkpoint."""
+    import shutil
+
+    import nbformat
+    import pandas as pd
+
+    from conftest import REPO
+    from stilts_nb.reporting import run
+    from stilts_nb.sweeps import results
+
+    for folder in ("notebooks", "parameters"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    monkeypatch.setenv("STILTS_CACHE", str(tmp_path / "cache"))
+    quiet = dict(root=tmp_path, log=lambda *a, **k: None)
+    run("smoke", ["00_synthesis", "01_baselines", "02_intermediate_ablation"], **quiet)
+    store = tmp_path / "runs" / "stilts.sqlite"
+    before = results(store)
+    run("smoke", ["07_representations"], **quiet)
+    after = results(store)
+    assert sorted(after["id"]) == sorted(before["id"])  # nothing trained, nothing scored
+    figures = tmp_path / "figures" / "smoke"
+    ckpts = pd.read_csv(figures / "representations_checkpoints.csv")
+    inters = before[before["role"] == "intermediate"]
+    assert len(ckpts) == len(inters) >= 2  # synthesis (01) and cola (02) at least
+    assert (ckpts["target runs started from it"] == 2).all()  # rte x 2 seeds each
+    cka = pd.read_csv(figures / "representations_cka_to_pretrained.csv")
+    assert cka["layer"].nunique() == 3 and cka["cka"].between(0, 1).all()  # tiny:bert: embeddings + 2 layers
+    assert len(cka) == len(ckpts) * 3 * 2  # every checkpoint, layer and pooling
+    ready = pd.read_csv(figures / "representations_readiness_vs_delta.csv")
+    assert len(ready) == (len(ckpts) + 1) * 2 and ready["delta"].notna().all()
+    book = nbformat.read(tmp_path / "reports" / "smoke" / "07_representations.ipynb", as_version=4)
+    text = "".join(o["data"]["text/markdown"] for c in book.cells if c.cell_type == "code"
+                   for o in c.outputs if "text/markdown" in o.get("data", {}))
+    assert text.count("**Headline**") == 4 and "too small to conclude" in text
+
+
+def test_probe_keeps_the_choices_of_one_example_in_one_fold():
+    """Two choices of an example: near-identical features, opposite labels. Split apart, the
+    probe learns the opposite answer and scores below chance; kept together it cannot cheat."""
+    rng = np.random.default_rng(8)
+    premise = rng.normal(size=(100, 10))
+    x = np.repeat(premise, 2, axis=0) + rng.normal(scale=0.01, size=(200, 10))
+    labels = np.tile([1, 0], 100)
+    labels[::4], labels[1::4] = 0, 1  # which choice is right does not follow the features
+    groups = np.repeat(np.arange(100), 2)
+    assert rep.probe_accuracy(x, labels, folds=4) < 0.4
+    assert 0.4 <= rep.probe_accuracy(x, labels, folds=4, groups=groups) <= 0.6

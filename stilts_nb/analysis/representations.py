@@ -86,19 +86,22 @@ def logme(features, labels, iterations: int = 11, tolerance: float = 0.01) -> fl
     return float(np.mean(evidences))
 
 
-def probe_accuracy(features, labels, folds: int = 5, l2: float = 1e-2, seed: int = 0) -> float:
+def probe_accuracy(features, labels, folds: int = 5, l2: float = 1e-2, seed: int = 0, groups=None) -> float:
     """Cross-validated accuracy of a multinomial logistic regression on frozen features.
 
     Features are standardised with each fold's training statistics; the loss is the mean
     cross-entropy plus `l2` * |W|^2 / 2, minimised by L-BFGS (convex: the result does not
-    depend on the start). The folds are a seeded permutation of the examples."""
+    depend on the start). The folds are a seeded permutation of the `groups` (default: each row
+    its own): the choices of one multiple-choice example share their premise, so one of them in
+    training and another in test would teach the probe to answer the opposite."""
     import torch
 
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels)
     classes, y = np.unique(y, return_inverse=True)
-    order = np.random.default_rng(seed).permutation(len(y))
-    parts = np.array_split(order, min(folds, len(y)))
+    groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+    names = np.random.default_rng(seed).permutation(np.unique(groups))
+    parts = [np.flatnonzero(np.isin(groups, part)) for part in np.array_split(names, min(folds, len(names)))]
     correct = 0
     for k, test in enumerate(parts):
         train = np.concatenate([p for j, p in enumerate(parts) if j != k])

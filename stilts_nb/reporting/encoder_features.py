@@ -23,7 +23,8 @@ SUBSAMPLE_SEED = 0  # the same rows on every rerun and for every model
 
 
 def extract_all(st, target: str, models: list, values: dict, log=print) -> tuple:
-    """-> ({model id: {pooling: [per-layer (rows, hidden) float32 arrays]}}, labels, examples)."""
+    """-> ({model id: {pooling: [per-layer (rows, hidden) float32 arrays]}}, labels, the example
+    each row comes from)."""
     from ..assets import load_tokenizer
     from ..training import batching
 
@@ -36,15 +37,17 @@ def extract_all(st, target: str, models: list, values: dict, log=print) -> tuple
     collate = batching.make_collator(tokenizer, task.kind, None)
     labels = np.asarray(examples.labels)
     choices = task.num_choices if task.kind == "multiple_choice" else None
+    groups = np.arange(len(labels))
     if choices:  # one row per (example, choice): 1 where it is the right one
         labels = (np.repeat(labels, choices) == np.tile(np.arange(choices), len(labels))).astype(int)
+        groups = np.repeat(groups, choices)
     bf16 = "bf16" in set(st.runs["precision"]) | set(st.checkpoints["precision"])
     log(f"{target}: {len(examples)} training examples ({len(labels)} sequences), "
         f"{'bf16' if bf16 else 'fp32'}, {len(models)} encoders")
     feats = {ident: _features(_encoder(st.spec["model"], path), examples, collate, values["batch_size"],
                               bf16, f"{target} · {label}")
              for ident, label, path in models}
-    return feats, labels, len(examples)
+    return feats, labels, groups
 
 
 def _encoder(model_name: str, checkpoint: str | None):

@@ -85,13 +85,13 @@ def measure(st: Study, values: dict, log=print) -> Study:
         (c.run_id, c.label, c.checkpoint) for c in st.checkpoints.itertuples()]
     labels = dict((m[0], m[1]) for m in models)
     for target in st.spec["targets"]:
-        feats, y, n = encoder_features.extract_all(st, target, models, values, log)
+        feats, y, groups = encoder_features.extract_all(st, target, models, values, log)
         for pooling in POOLINGS:
             for ident, layers in feats.items():
                 base = {"target": target, "pooling": pooling, "run_id": ident, "checkpoint": labels[ident]}
                 top = layers[pooling][-1]
-                ready.append({**base, "examples": n, "logme": rep.logme(top, y),
-                              "probe": 100 * rep.probe_accuracy(top, y, folds=values["probe_folds"])})
+                ready.append({**base, "examples": len(set(groups)), "logme": rep.logme(top, y),
+                              "probe": 100 * rep.probe_accuracy(top, y, folds=values["probe_folds"], groups=groups)})
                 if ident == PRETRAINED:
                     continue
                 for layer, (a, b) in enumerate(zip(feats[PRETRAINED][pooling], layers[pooling])):
