@@ -13,12 +13,15 @@ def cka_to_pretrained(to_pre: pd.DataFrame):
     fig, axes = plt.subplots(len(panels), 1, squeeze=False,
                              figsize=(7, 0.5 + sum(1.0 + 0.35 * g["checkpoint"].nunique() for _, g in panels)))
     for ax, ((target, pooling), g) in zip(axes[:, 0], panels):
-        grid = g.pivot_table(index="checkpoint", columns="layer", values="cka", sort=False)
-        image = ax.imshow(grid.values, vmin=min(0.5, np.nanmin(grid.values)), vmax=1.0, cmap="viridis", aspect="auto")
+        # a layer whose features are constant (the first token's embedding) has no CKA: kept, blank
+        grid = g.pivot_table(index="checkpoint", columns="layer", values="cka", sort=False, dropna=False)
+        low = np.nanmin(grid.values) if np.isfinite(grid.values).any() else 1.0
+        image = ax.imshow(grid.values, vmin=min(0.5, low), vmax=1.0, cmap="viridis", aspect="auto")
         ax.set_yticks(range(len(grid.index)), grid.index, fontsize=8)
-        ax.set_xticks(range(len(grid.columns)), ["emb"] + [str(c) for c in grid.columns[1:]], fontsize=8)
+        ax.set_xticks(range(len(grid.columns)), ["emb" if c == 0 else str(c) for c in grid.columns], fontsize=8)
         for (i, j), v in np.ndenumerate(grid.values):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.8 else "black")
+            ax.text(j, i, "constant" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if v < 0.8 else "black")
         ax.set_title(f"{target}: CKA with the pretrained encoder ({pooling}-pooled)", fontsize=9)
         fig.colorbar(image, ax=ax, fraction=0.03)
     axes[-1, 0].set_xlabel("layer (emb = embeddings)")

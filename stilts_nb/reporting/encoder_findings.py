@@ -36,15 +36,23 @@ def changed(to_pre: pd.DataFrame, pooling: str = "mean"):
         g = g.sort_values("layer")
         low = g.loc[g["cka"].idxmin()]
         count = len(g)
-        kept = g[g["cka"] < UNCHANGED]
-        upto = (f"CKA stays at or above {UNCHANGED} up to {_layer(int(kept['layer'].min()) - 1, count)}"
-                if len(kept) and kept["layer"].min() > 0 else
-                f"CKA is below {UNCHANGED} from the embeddings on" if len(kept) else
-                f"CKA stays at or above {UNCHANGED} at every layer: unchanged")
-        top_third = low["layer"] >= (count - 1) * 2 / 3
-        found.append((low["cka"], top_third, f"{label} on {title(target)}: lowest CKA with the pretrained encoder "
-                      f"{low['cka']:.2f} at {_layer(int(low['layer']), count)}; {upto}."))
+        moved = g[g["cka"] < UNCHANGED]
+        top_third = bool(len(moved)) and low["layer"] >= (count - 1) * 2 / 3
+        if moved.empty:  # where the minimum sits means nothing when nothing moved
+            text = (f"CKA with the pretrained encoder at or above {UNCHANGED} at every layer "
+                    f"(lowest {low['cka']:.3f}): unchanged")
+        else:
+            first = int(moved["layer"].min())
+            upto = (f"at or above {UNCHANGED} up to {_layer(first - 1, count)}" if first > 0 else
+                    f"below {UNCHANGED} from the embeddings on")
+            text = (f"lowest CKA with the pretrained encoder {low['cka']:.2f} at {_layer(int(low['layer']), count)}; "
+                    f"{upto}")
+        found.append((low["cka"], top_third, f"{label} on {title(target)}: {text}."))
     found.sort(key=lambda f: f[0])
+    if found[0][0] >= UNCHANGED:  # nothing moved: that is the headline, not one row of it
+        return _markdown([f"**Headline** ({CHANGE_RULE}, {pooling}-pooled): no checkpoint moved the encoder "
+                          f"measurably: CKA with the pretrained encoder is at or above {UNCHANGED} at every layer "
+                          f"for all {len(found)} checkpoint-target pairs (lowest {found[0][0]:.3f})."], QUOTED)
     lines = [f"**Headline** ({CHANGE_RULE}, {pooling}-pooled): {found[0][2]}"] + [f[2] for f in found[1:]]
     lines.append(f"in {sum(f[1] for f in found)} of {len(found)} checkpoint-target pairs the lowest CKA is in the "
                  f"top third of the layers (1.00 = unchanged up to a rotation and scale).")
@@ -89,7 +97,9 @@ def same_way(between: pd.DataFrame, to_pre: pd.DataFrame, checkpoints: pd.DataFr
 def _correlation_words(c: dict) -> str:
     n = c["n"]
     if c["r"] is None:
-        return f"no correlation defined over n = {n} (too few points, or one series constant)"
+        why = "fewer than 2 points" if n < 2 else "one of the two series is constant"
+        return (f"no correlation defined over n = {n} ({why})"
+                + (f"; n = {n} is too small to conclude in any case" if n < CONCLUDE_N else ""))
     if c["low"] is None:
         return (f"r = {c['r']:+.2f} over n = {n}, too few for an interval (it needs "
                 f"{rep.MIN_CORRELATION_N}): too small to conclude anything")
@@ -110,12 +120,15 @@ def readiness(ready: pd.DataFrame, pooling: str = "first"):
     for target, g in rows.groupby("target", sort=False):
         best_ready = g.loc[g["logme"].idxmax(), "checkpoint"]
         best_delta = g.loc[g["delta"].idxmax(), "checkpoint"]
+        ranked = (f"on {title(target)} every Δ is {g['delta'].iloc[0]:+.1f}: no checkpoint transferred more than another"
+                  if g["delta"].nunique() == 1 else
+                  f"on {title(target)} the highest LogME is the {best_ready}'s and the largest Δ the {best_delta}'s"
+                  f"{' (the same encoder)' if best_ready == best_delta else ''}")
         for measure, name in (("logme", "LogME"), ("probe", "probe accuracy")):
             c = rep.correlation(g[measure], g["delta"])
             found.append((-abs(c["r"] or 0), f"{name} against Δ mean over None on {title(target)} "
                           f"({len(g) - 1} checkpoints and the pretrained encoder at Δ 0): {_correlation_words(c)}."))
-        found.append((1, f"on {title(target)} the highest LogME is the {best_ready}'s and the largest Δ the "
-                      f"{best_delta}'s{' (the same encoder)' if best_ready == best_delta else ''}."))
+        found.append((1, ranked + "."))
     found.sort(key=lambda f: f[0])
     lines = [f"**Headline** ({READY_RULE}): {found[0][1]}"] + [f[1] for f in found[1:]]
     return _markdown(lines, QUOTED)
@@ -136,7 +149,7 @@ def bridge(summary: pd.DataFrame):
         share = r["median % of None's steps to get there"]
         reached, none_first = r["reached None's final loss"], r["None's first-epoch loss"]
         reach = (f"reached None's final loss in {reached} of {n} runs"
-                 + (f", in a median {share:.0f}% of None's steps" if share is not None else ""))
+                 + (f", in a median {share:.0f}% of None's steps" if pd.notna(share) else ""))
         found.append((p, -k, f"{r['checkpoint']} → {title(r['target'])}: first-epoch loss {r['first-epoch loss']:.3f} "
                       f"against None's {none_first:.3f}, lower in {k} of {n} "
                       f"pairs (sign test p = {p:.2g}): {word}; {reach}."))

@@ -45,7 +45,9 @@ def study(section) -> Study:
     runs = pd.concat(runs, ignore_index=True).drop_duplicates("run_id")
     ckpts = pd.concat(inters, ignore_index=True).drop_duplicates("run_id")
     ckpts = ckpts[ckpts["status"].eq("done") & ckpts["checkpoint"].notna()]
-    ckpts = ckpts.rename(columns={"task": "intermediate"})[["intermediate", "run_id", "seed", "checkpoint", "precision"]]
+    # an intermediate run's own task is its "task"; its "intermediate" column is empty
+    ckpts = ckpts.drop(columns="intermediate").rename(columns={"task": "intermediate"})
+    ckpts = ckpts[["intermediate", "run_id", "seed", "checkpoint", "precision"]]
     several = ckpts["intermediate"].duplicated(keep=False)
     ckpts["label"] = [as_intermediate(r.intermediate) + (f", seed {r.seed}" if many else "")
                       for r, many in zip(ckpts.itertuples(), several)]
