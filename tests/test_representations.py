@@ -233,3 +233,25 @@ def test_probe_keeps_the_choices_of_one_example_in_one_fold():
     groups = np.repeat(np.arange(100), 2)
     assert rep.probe_accuracy(x, labels, folds=4) < 0.4
     assert 0.4 <= rep.probe_accuracy(x, labels, folds=4, groups=groups) <= 0.6
+
+
+def test_logme_evidence_is_the_gaussian_marginal_and_the_fixed_point_maximises_it():
+    from scipy.stats import multivariate_normal
+
+    x, labels, _ = decodable(n=80, d=6, seed=9)
+    target = labels.astype(float)
+    alpha, beta = 0.7, 3.0
+    direct = multivariate_normal(np.zeros(80), np.eye(80) / beta + x @ x.T / alpha).logpdf(target)
+    assert rep.evidence(x, target, alpha, beta) == pytest.approx(direct, rel=1e-9)
+    s, v = np.linalg.eigh(x.T @ x)
+    fitted_a, fitted_b = rep.fit_precisions(x, target, s, v, iterations=100, tolerance=1e-10)
+    best = rep.evidence(x, target, fitted_a, fitted_b)
+    for da in (0.5, 1.0, 2.0):
+        for db in (0.5, 1.0, 2.0):
+            assert rep.evidence(x, target, fitted_a * da, fitted_b * db) <= best + 1e-9
+    # LogME averages the one-hot columns of both classes; its default stop (at most 11 steps, 1%
+    # on alpha / beta) lands within a hair of each column's optimum
+    optimum = [rep.evidence(x, col, *rep.fit_precisions(x, col, s, v, iterations=100, tolerance=1e-10))
+               for col in (1 - target, target)]
+    assert 80 * rep.logme(x, labels) == pytest.approx(np.mean(optimum), abs=0.05)
+    assert 80 * rep.logme(x, labels) <= np.mean(optimum) + 1e-9

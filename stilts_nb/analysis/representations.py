@@ -47,43 +47,59 @@ def logme(features, labels, iterations: int = 11, tolerance: float = 0.01) -> fl
     """LogME per example, averaged over the classes (one-hot target columns).
 
     For each class column y, the model y = F m + noise with prior m ~ N(0, 1/alpha) and noise
-    precision beta; the evidence p(y | F, alpha, beta) is maximised by the published fixed point:
-    gamma = sum s_i beta / (alpha + beta s_i), alpha = gamma / |m|^2, beta = (n - gamma) / |y - F m|^2,
-    with s_i the eigenvalues of F^T F and m the posterior mean. The paper notes it converges within
-    ten steps; we stop at `iterations` or when alpha / beta moves by less than `tolerance`."""
+    precision beta; the evidence p(y | F, alpha, beta) is maximised by the published fixed point
+    (`fit_precisions`) and returned per example (`evidence`)."""
     f = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels)
-    n, d = f.shape
-    s, v = np.linalg.eigh(f.T @ f)  # F^T F = V diag(s) V^T, once for every class
-    s = np.clip(s, 0.0, None)
     classes = np.unique(y)
     if len(classes) < 2:
         raise ValueError("LogME needs at least two classes among the labels")
-    tiny = 1e-12
-    evidences = []
+    s, v = np.linalg.eigh(f.T @ f)  # F^T F = V diag(s) V^T, once for every class
+    s = np.clip(s, 0.0, None)
+    scores = []
     for c in classes:
         target = (y == c).astype(np.float64)
-        projected = v.T @ (f.T @ target)  # V^T F^T y
-        alpha, beta = 1.0, 1.0
-        for _ in range(iterations):
-            gamma = float(np.sum(beta * s / (alpha + beta * s)))
-            m = v @ (projected * beta / (alpha + beta * s))
-            m_norm = float(m @ m)
-            residual = float(np.sum((target - f @ m) ** 2))
-            new_alpha = gamma / (m_norm + tiny)
-            new_beta = (n - gamma) / (residual + tiny)
-            moved = abs(new_alpha / new_beta - alpha / beta) / (alpha / beta)
-            alpha, beta = new_alpha, new_beta
-            if moved < tolerance:
-                break
-        # the evidence at the final (alpha, beta), with m and the residual recomputed for them
-        m = v @ (projected * beta / (alpha + beta * s))
-        m_norm, residual = float(m @ m), float(np.sum((target - f @ m) ** 2))
-        evidence = (d / 2 * math.log(alpha) + n / 2 * math.log(beta)
-                    - 0.5 * float(np.sum(np.log(alpha + beta * s)))
-                    - beta / 2 * residual - alpha / 2 * m_norm - n / 2 * math.log(2 * math.pi))
-        evidences.append(evidence / n)
-    return float(np.mean(evidences))
+        alpha, beta = fit_precisions(f, target, s, v, iterations, tolerance)
+        scores.append(evidence(f, target, alpha, beta, s, v) / len(target))
+    return float(np.mean(scores))
+
+
+TINY = 1e-12  # keeps the precisions finite when a fit is perfect or the weights vanish
+
+
+def _posterior_mean(f, target, alpha, beta, s, v):
+    return v @ ((v.T @ (f.T @ target)) * beta / (alpha + beta * s))
+
+
+def fit_precisions(f, target, s, v, iterations: int = 11, tolerance: float = 0.01) -> tuple:
+    """(alpha, beta) by You et al.'s fixed point: gamma = sum beta s_i / (alpha + beta s_i),
+    alpha = gamma / |m|^2, beta = (n - gamma) / |y - F m|^2, with s_i the eigenvalues of F^T F
+    and m the posterior mean. The paper notes it converges within ten steps; we stop at
+    `iterations` or when alpha / beta moves by less than `tolerance` (relative)."""
+    alpha, beta = 1.0, 1.0
+    for _ in range(iterations):
+        gamma = float(np.sum(beta * s / (alpha + beta * s)))
+        m = _posterior_mean(f, target, alpha, beta, s, v)
+        new_alpha = gamma / (float(m @ m) + TINY)
+        new_beta = (len(target) - gamma) / (float(np.sum((target - f @ m) ** 2)) + TINY)
+        moved = abs(new_alpha / new_beta - alpha / beta) / (alpha / beta)
+        alpha, beta = new_alpha, new_beta
+        if moved < tolerance:
+            break
+    return alpha, beta
+
+
+def evidence(f, target, alpha: float, beta: float, s=None, v=None) -> float:
+    """log p(y | F, alpha, beta), y ~ N(0, I / beta + F F^T / alpha), in the d-dimensional form
+    (eigenvalues s and vectors v of F^T F; computed when not given)."""
+    if s is None:
+        s, v = np.linalg.eigh(f.T @ f)
+        s = np.clip(s, 0.0, None)
+    n, d = f.shape
+    m = _posterior_mean(f, target, alpha, beta, s, v)
+    residual = float(np.sum((target - f @ m) ** 2))
+    return (d / 2 * math.log(alpha) + n / 2 * math.log(beta) - 0.5 * float(np.sum(np.log(alpha + beta * s)))
+            - beta / 2 * residual - alpha / 2 * float(m @ m) - n / 2 * math.log(2 * math.pi))
 
 
 def probe_accuracy(features, labels, folds: int = 5, l2: float = 1e-2, seed: int = 0, groups=None) -> float:
