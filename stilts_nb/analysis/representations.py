@@ -102,12 +102,14 @@ def evidence(f, target, alpha: float, beta: float, s=None, v=None) -> float:
             - beta / 2 * residual - alpha / 2 * float(m @ m) - n / 2 * math.log(2 * math.pi))
 
 
-def probe_accuracy(features, labels, folds: int = 5, l2: float = 1e-2, seed: int = 0, groups=None) -> float:
+def probe_accuracy(features, labels, folds: int = 5, l2: float = 0.1, seed: int = 0, groups=None) -> float:
     """Cross-validated accuracy of a multinomial logistic regression on frozen features.
 
     Features are standardised with each fold's training statistics; the loss is the mean
     cross-entropy plus `l2` * |W|^2 / 2, minimised by L-BFGS (convex: the result does not
-    depend on the start). The folds are a seeded permutation of the `groups` (default: each row
+    depend on the start). `l2` 0.1 on standardised features: with a few hundred examples in
+    384-1024 dimensions a weaker penalty lets the probe interpolate its training fold, and L-BFGS
+    then takes ~10x longer (measured: 6 s against 0.7 s for 500 x 384, 5 folds). The folds are a seeded permutation of the `groups` (default: each row
     its own): the choices of one multiple-choice example share their premise, so one of them in
     training and another in test would teach the probe to answer the opposite."""
     import torch
