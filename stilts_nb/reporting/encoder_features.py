@@ -8,7 +8,8 @@ each intermediate checkpoint, on the same subsample of a target's training examp
 - Pooling: the mean over a sequence's tokens, and its first token (CLS / <s>: the paper's
   Appendix C guesses intermediates "summarize the semantic-level information to the [CLS] token").
 - Batched (``batch_size`` sequences), on the GPU when there is one, in bf16 autocast where the
-  runs computed in bf16; features are kept in float32, one target at a time.
+  runs computed in bf16 and this machine has native bf16; features are kept in float32, one
+  target at a time.
 """
 from __future__ import annotations
 
@@ -41,9 +42,15 @@ def extract_all(st, target: str, models: list, values: dict, log=print) -> tuple
     if choices:  # one row per (example, choice): 1 where it is the right one
         labels = (np.repeat(labels, choices) == np.tile(np.arange(choices), len(labels))).astype(int)
         groups = np.repeat(groups, choices)
-    bf16 = "bf16" in set(st.runs["precision"]) | set(st.checkpoints["precision"])
+    from ..training.hardware import resolve_precision
+
+    # bf16 where the runs were, if this machine computes it natively: emulated bf16 on an
+    # AVX2-only CPU runs ~100x slower than fp32 (README, "Precision")
+    recorded = "bf16" in set(st.runs["precision"]) | set(st.checkpoints["precision"])
+    bf16 = recorded and resolve_precision("auto") == "bf16"
     log(f"{target}: {len(examples)} training examples ({len(labels)} sequences), "
-        f"{'bf16' if bf16 else 'fp32'}, {len(models)} encoders")
+        f"{'bf16' if bf16 else 'fp32'}{' (the runs: bf16; this machine has no native bf16)' if recorded and not bf16 else ''}, "
+        f"{len(models)} encoders")
     feats = {ident: _features(_encoder(st.spec["model"], path), examples, collate, values["batch_size"],
                               bf16, f"{target} · {label}")
              for ident, label, path in models}
