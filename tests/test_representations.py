@@ -257,3 +257,13 @@ def test_logme_evidence_is_the_gaussian_marginal_and_the_fixed_point_maximises_i
                for col in (1 - target, target)]
     assert 80 * rep.logme(x, labels) == pytest.approx(np.mean(optimum), abs=0.05)
     assert 80 * rep.logme(x, labels) <= np.mean(optimum) + 1e-9
+
+
+def test_a_correlation_is_a_conclusion_only_from_enough_encoders():
+    from stilts_nb.reporting.encoder_findings import _correlation_words
+
+    strong_small = rep.correlation([1, 2, 3, 4, 5], [1.1, 2.0, 3.2, 3.9, 5.1])
+    assert strong_small["low"] > 0 and "too small to conclude" in _correlation_words(strong_small)
+    x = np.arange(12.0)
+    assert "predicts the measured transfer" in _correlation_words(rep.correlation(x, x + np.sin(x)))
+    assert "no correlation detectable" in _correlation_words(rep.correlation(x, np.cos(3 * x)))

@@ -104,6 +104,9 @@ def _correlation_words(c: dict) -> str:
         return (f"r = {c['r']:+.2f} over n = {n}, too few for an interval (it needs "
                 f"{rep.MIN_CORRELATION_N}): too small to conclude anything")
     span = f"r = {c['r']:+.2f} over n = {n}, 95% interval {c['low']:+.2f} to {c['high']:+.2f}"
+    if (c["low"] > 0 or c["high"] < 0) and n < CONCLUDE_N:  # a Fisher interval at n = 4 is no footing
+        return (f"{span}: the interval excludes 0, but n = {n} (below {CONCLUDE_N}) is too small to conclude, "
+                f"and several such correlations are shown here")
     if c["low"] > 0 or c["high"] < 0:
         return f"{span}: readiness {'predicts' if c['r'] > 0 else 'runs against'} the measured transfer"
     if n < CONCLUDE_N:
