@@ -118,7 +118,7 @@ def test_index_lists_every_notebook(smoke):
     page, md = (folder / "index.html").read_text(), (folder / "index.md").read_text()
     for name in NOTEBOOKS:
         assert f'href="{name}.html"' in page and f"({name}.html)" in md
-    assert page.count('<img src="data:image/png;base64,') == 5  # every notebook with a figure
+    assert page.count('<img src="data:image/png;base64,') == 6  # every notebook with a figure
     assert "runs ·" in page and "s to execute (papermill)" in page and not LEAKS.search(page + md)
 
 

@@ -27,7 +27,7 @@ from ..errors import UserError
 from . import overlays, reports
 
 NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
-             "04_intermediate_size", "05_zero_shot", "06_stability")
+             "04_intermediate_size", "05_zero_shot", "06_stability", "07_representations")
 
 
 def profiles(root: Path | None = None) -> list:
