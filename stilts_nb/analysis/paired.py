@@ -9,6 +9,9 @@ information about which is better. Three measures, each from the stored per-exam
 - ``paired_bootstrap``: two models, the same examples, accuracy or MCC: an interval for Δ.
 - ``two_level_bootstrap``: a comparison over many configurations (pairs of runs with matched
   settings) on one dev set: an interval for the mean Δ that counts both sources of noise.
+- ``models_bootstrap``: two groups of replicate models that are not paired with each other
+  (an intermediate's checkpoints against None's random heads, zero-shot): the same, resampling
+  each group's models on its own.
 
 Inputs are numpy arrays indexed by the ``example`` column of ``predictions()`` (the position in
 the scored dev set), so row i of every array is the same example.
@@ -117,6 +120,36 @@ def two_level_bootstrap(gold, preds_a, preds_b, metric: str = "accuracy", confid
         cols = rng.integers(0, n, n)
         g = gold[cols]
         deltas[r] = np.mean(100 * (score(g, preds_a[np.ix_(rows, cols)]) - score(g, preds_b[np.ix_(rows, cols)])))
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(deltas, [tail, 100 - tail])
+    return Interval(observed, float(low), float(high), confidence, resamples)
+
+
+def models_bootstrap(gold, preds_a, preds_b, metric: str = "accuracy", confidence: float = 0.95,
+                     resamples: int = 2000, seed: int = 0) -> Interval:
+    """Interval of Δ (A − B, points ×100) between two groups of models that are not paired with
+    each other, each group's rows being its replicate models (an intermediate's checkpoints; None's
+    random heads), all scored on the same examples (``gold``).
+
+    Each resample draws A's models and B's models with replacement, each group on its own, and the
+    examples with replacement (one draw shared by both groups: every model saw the same examples),
+    and takes the mean score of the drawn A models minus that of the drawn B models. A sentence
+    using it names it as "a bootstrap over the dev examples and the models of each side together
+    (percentile interval, R resamples)". Seeded."""
+    gold, preds_a, preds_b = np.asarray(gold), np.atleast_2d(preds_a), np.atleast_2d(preds_b)
+    if preds_a.shape[1] != gold.shape[0] or preds_b.shape[1] != gold.shape[0]:
+        raise ValueError("preds_a, preds_b: (models x examples) each, on gold's examples")
+    score = _metric(metric)
+    observed = float(100 * (np.mean(score(gold, preds_a)) - np.mean(score(gold, preds_b))))
+    rng = np.random.default_rng(seed)
+    (ka, n), kb = preds_a.shape, preds_b.shape[0]
+    deltas = np.empty(resamples)
+    for r in range(resamples):
+        cols = rng.integers(0, n, n)
+        g = gold[cols]
+        a = preds_a[np.ix_(rng.integers(0, ka, ka), cols)]
+        b = preds_b[np.ix_(rng.integers(0, kb, kb), cols)]
+        deltas[r] = 100 * (np.mean(score(g, a)) - np.mean(score(g, b)))
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(deltas, [tail, 100 - tail])
     return Interval(observed, float(low), float(high), confidence, resamples)

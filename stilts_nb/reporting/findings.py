@@ -7,8 +7,6 @@ Scores are ×100 with one decimal ("points"), MCC included.
 """
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 HEAD = "**Finding (computed from the tables above).**"
@@ -183,38 +181,56 @@ def near_floor_verdict(k: int, n: int, k_none: int, n_none: int, p: float) -> st
     return "inconclusive"
 
 
-def zero_shot(scores: pd.DataFrame, quoted: str | None = None):
-    """Each intermediate against None, per task. The noise: the binomial standard error of an
-    accuracy on n dev examples, and for None also the spread over its random-head seeds; a
-    difference within two standard errors of the difference is inside the noise. The headline, by
-    ZERO_SHOT_RULE, is a true transfer: a checkpoint scored on the task it was trained on never leads."""
+def zero_shot(scores: pd.DataFrame, store, quoted: str | None = None, resamples: int = 2000):
+    """Each intermediate against None, per task, on the same dev examples, from the scorings' stored
+    predictions: the 95% interval of Δ accuracy from a bootstrap over the dev examples and the
+    replicate models of each side together (the intermediate's checkpoints; None's random heads:
+    analysis.paired.models_bootstrap). Beyond the noise when the interval excludes 0.
+
+    A checkpoint scored on the task it was trained on is the rule's positive control: it must
+    come out beyond the noise, and a line says whether it did; if it did not, the rule cannot
+    see a real effect, and every "inside the noise" here says nothing. The headline, by
+    ZERO_SHOT_RULE, is a true transfer: an in-domain row never leads."""
+    from ..analysis.paired import models_bootstrap
+    from ..sweeps.predictions import aligned
+
     found = []  # (in domain, inside the noise, -|Δ|, sentence)
+    controls = []
     for task, group in scores.groupby("task", sort=False):
         base = group[group["intermediate"] == "none"]
         if base.empty:
             continue
-        b = base.iloc[0]
-        for r in group[group["intermediate"] != "none"].itertuples():
-            se = math.sqrt(_var(r.score, r.examples) + _var(b.score, b.examples) + (100 * b.score_std) ** 2)
-            delta = round(100 * r.score, 1) - round(100 * b.score, 1)  # from the shown scores
-            noise = abs(delta) <= 2 * se
-            word = "inside the noise" if noise else f"{'above' if delta > 0 else 'below'} None beyond the noise"
-            own = in_domain(r.intermediate, task)
+        gold, theirs, _ = aligned(store, list(base["scoring_id"]))
+        for inter, mine in group[group["intermediate"] != "none"].groupby("intermediate", sort=False):
+            _, ours, _ = aligned(store, list(mine["scoring_id"]))
+            iv = models_bootstrap(gold, ours, theirs, resamples=resamples)
+            noise = iv.low <= 0 <= iv.high
+            word = "inside the noise" if noise else f"{'above' if iv.delta > 0 else 'below'} None beyond the noise"
+            own = in_domain(inter, task)
             if own:
                 word += ", but this checkpoint was trained on this task: not a zero-shot transfer"
-            found.append((own, noise, -abs(delta),
-                          f"{as_intermediate(r.intermediate)} on {title(task)}: {100 * r.score:.1f} against None's "
-                          f"{100 * b.score:.1f} (Δ {delta:+.1f} points, noise ±{2 * se:.1f} on {r.examples} "
-                          f"examples): {word}."))
+                controls.append((inter, task, not noise))
+            text = (f"{as_intermediate(inter)} on {title(task)}: {100 * mine['score'].mean():.1f} "
+                    f"({len(mine)} checkpoint{'s' * (len(mine) != 1)}) against None's {100 * base['score'].iloc[0]:.1f} "
+                    f"({theirs.shape[0]} random heads); Δ {iv.delta:+.1f} points, 95% interval {iv.low:+.1f} to "
+                    f"{iv.high:+.1f} on {len(gold)} examples: {word}.")
+            found.append((own, noise, -abs(iv.delta), text))
     if not found:
         return _markdown(["no checkpoint could be scored against None here."], quoted)
     top = min(found, key=lambda f: f[:3])
     lines = [f"**Headline** ({ZERO_SHOT_RULE}): {top[3]}" if not top[0] else top[3]]
     lines += [f[3] for f in found if f is not top]
+    lines.append(NOISE_NAMED)
+    for inter, task, seen in controls:
+        lines.append(f"positive control: {as_intermediate(inter)} scored on {title(task)}, the task it was trained "
+                     f"on, is {'beyond the noise, as it must be: the rule can see a real effect' if seen else 'inside the noise: the rule cannot see even a trained-on effect here, so no inside-the-noise line above says an effect is absent'}.")
     return _markdown(lines, quoted)
 
 
 ZERO_SHOT_RULE = "zero-shot transfers only, beyond the noise first, then the largest |Δ|"
+NOISE_NAMED = ("the interval is a percentile bootstrap over the dev examples and the replicate models of each side "
+               "together (each intermediate's checkpoints, None's random heads), the models scored on the same "
+               "examples, so the comparison is paired example by example.")
 
 
 IN_DOMAIN = " (trained on this task: not zero-shot)"
@@ -226,11 +242,6 @@ def in_domain(intermediate: str, task: str) -> bool:
     from ..tasks import get_task
 
     return intermediate != "none" and get_task(intermediate).base == get_task(task).base
-
-
-def _var(score: float, n: int) -> float:
-    """Variance, in points², of an accuracy measured on n examples."""
-    return (100 ** 2) * score * (1 - score) / max(n, 1)
 
 
 def premise_check(drop: pd.DataFrame, chance: float, quoted: str | None = None):

@@ -21,18 +21,19 @@ QUOTED_COLUMN = {"socialiqa": 0, "winogrande": 1}  # the order of paper.TABLE4's
 
 
 def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame:
-    """Intermediate checkpoints of a sweep (trained first if the store lacks them)."""
+    """Intermediate checkpoints of a sweep, one row per seed (trained first if the store lacks them)."""
     _, plan = sweep_runs(spec, store, executor, name="05_zero_shot")
     runs = intermediate_runs(plan, store)
-    return runs[["task", "run_id", "status", "score", "checkpoint"]].rename(columns={"task": "intermediate"})
+    return (runs[["task", "seed", "run_id", "status", "score", "checkpoint"]]
+            .rename(columns={"task": "intermediate"}).sort_values(["intermediate", "seed"], kind="stable"))
 
 
 def shown(ckpts: pd.DataFrame) -> pd.DataFrame:
-    """The checkpoint table as a report shows it: the intermediate, its status and its own dev
-    score ×100; neither this machine's folders nor run-id hashes (the store has both)."""
+    """The checkpoint table as a report shows it: the intermediate, its seed, its status and its
+    own dev score ×100; neither this machine's folders nor run-id hashes (the store has both)."""
     return (ckpts.drop(columns=["checkpoint", "run_id"])
             .assign(score=lambda d: (100 * d["score"]).round(1))
-            .rename(columns={"score": "its own dev score"}))
+            .rename(columns={"score": "its own dev score"}).set_index(["intermediate", "seed"]))
 
 
 def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, task: str, seeds,
@@ -54,7 +55,7 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
         row = st.get(rid)
         if row and row["status"] == "done" and row["result"]:
             if _has_predictions(st, rid):
-                return json.loads(row["result"])
+                return {**json.loads(row["result"]), "scoring_id": rid}
             # scored before per-example predictions were kept: scoring is cheap and the paired
             # verdicts need them, so score it again (the same identity, the same numbers)
             st.forget(rid)
@@ -69,7 +70,7 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
         st.claim(rid, owner)
         result = _evaluate(spec, model, task, seeds, eval_limit)
         st.finish(rid, owner, {"status": "done", "metrics": result})
-    return result
+    return {**result, "scoring_id": rid}
 
 
 def _has_predictions(store, run_id: str) -> bool:
@@ -94,34 +95,39 @@ def _multiple_choice(name: str) -> bool:
 
 def scores(spec: dict, ckpts: pd.DataFrame, store: str, tasks: list, none_seeds: list,
            eval_limit=None) -> pd.DataFrame:
-    """One row per (intermediate, task): mean score over head seeds, spread, examples (0-1 scale).
+    """One row per (intermediate, checkpoint, task): its score (0-1; None's: the mean over its
+    random-head seeds, with their spread), examples, and ``scoring_id``, the stored scoring whose
+    per-example predictions the paired noise reads.
 
     Only multiple-choice intermediates have a head that transfers; a classification one (CoLA)
     would be scored with a random head, like None, so it is left out.
     """
-    paths = dict(zip(ckpts["intermediate"], ckpts["checkpoint"]))
-    ids = dict(zip(ckpts["intermediate"], ckpts["run_id"]))
     rows = []
     for inter in [i for i in spec["intermediates"] if _multiple_choice(i)]:
-        model = spec["model"] if inter == "none" else paths.get(inter)
-        if model is None:
-            continue
-        for task in tasks:
-            result = stored_zero_shot(spec, store, model, ids.get(inter), task,
-                                      none_seeds if inter == "none" else [42], eval_limit)
-            rows.append({"intermediate": inter, "task": task, "run_id": ids.get(inter, "—  (pretrained model)"),
-                         "score": result["score"], "score_std": result["score_std"],
-                         "seeds": len(result["scores"]), "examples": result["eval_examples"]})
-    return pd.DataFrame(rows, columns=["intermediate", "task", "run_id", "score", "score_std", "seeds", "examples"])
+        found = ([(None, spec["model"], None)] if inter == "none" else
+                 [(r.seed, r.checkpoint, r.run_id) for r in ckpts[ckpts["intermediate"] == inter].itertuples()
+                  if isinstance(r.checkpoint, str)])
+        for seed, model, run_id in found:
+            for task in tasks:
+                result = stored_zero_shot(spec, store, model, run_id, task,
+                                          none_seeds if inter == "none" else [42], eval_limit)
+                rows.append({"intermediate": inter, "seed": seed, "task": task,
+                             "run_id": run_id or "—  (pretrained model)", "scoring_id": result["scoring_id"],
+                             "score": result["score"], "score_std": result["score_std"],
+                             "seeds": len(result["scores"]), "examples": result["eval_examples"]})
+    return pd.DataFrame(rows, columns=["intermediate", "seed", "task", "run_id", "scoring_id", "score", "score_std",
+                                       "seeds", "examples"])
 
 
 def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
-    """Table 4: one row per intermediate, ours (×100, ± spread over head seeds) beside the paper."""
+    """Table 4: one row per intermediate, ours ×100 beside the paper: an intermediate's mean over
+    its checkpoints ± their SD; None's mean over its random heads ± their SD (population SDs).
+    The ± is the spread of the replicate models, not a dev-set error: the column says so."""
     rows = []
-    # the ± is the spread of None's score over its random classifier heads (one per seed; the
-    # population SD), not a dev-set error: the column says so, with the number of heads
-    heads = scores.loc[scores["seeds"] > 1, "seeds"]
-    ours = f"ours (± SD over {heads.max()} random-head seeds)" if len(heads) else "ours"
+    heads = int(scores.loc[scores["intermediate"] == "none", "seeds"].max()) if (scores["intermediate"] == "none").any() else 0
+    ckpts = int(scores[scores["intermediate"] != "none"].groupby(["intermediate", "task"]).size().max()) \
+        if (scores["intermediate"] != "none").any() else 0
+    ours = f"ours (mean ± SD over {ckpts} checkpoints; None: over {heads} random heads)"
     for inter, group in scores.groupby("intermediate", sort=False):
         row = {"intermediate": inter}
         quoted = paper.TABLE4.get(inter)
@@ -130,9 +136,10 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
             if hit.empty:
                 row[f"{task} {ours}"] = "checkpoint missing"
             else:
-                r = hit.iloc[0]
-                spread = f" ± {100 * r['score_std']:.1f}" if r["seeds"] > 1 else ""
-                row[f"{task} {ours}"] = f"{100 * r['score']:.1f}{spread}" + (IN_DOMAIN if in_domain(inter, task) else "")
+                mean = hit["score"].mean()
+                spread = hit["score_std"].iloc[0] if inter == "none" else hit["score"].std(ddof=0)
+                shown = f"{100 * mean:.1f}" + (f" ± {100 * spread:.1f}" if (hit["seeds"].iloc[0] > 1 or len(hit) > 1) else "")
+                row[f"{task} {ours}"] = shown + (IN_DOMAIN if in_domain(inter, task) else "")
             column = QUOTED_COLUMN.get(get_task(task).base.split("_")[0])  # winogrande_xs: the paper's WinoGrande
             row[f"{task} paper (quoted)"] = quoted[column] if quoted and column is not None else "—"
         rows.append(row)
@@ -142,12 +149,15 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
 def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_limit=None,
                  cross: tuple = ("hellaswag", "synthesis")) -> pd.DataFrame:
     """The model trained on pair[0], scored on pair[0] dev and on pair[1] dev (premises removed);
-    and the HellaSwag model on the Synthesis dev set (`cross`), where both exist."""
-    paths = dict(zip(ckpts["intermediate"], ckpts["checkpoint"]))
-    ids = dict(zip(ckpts["intermediate"], ckpts["run_id"]))
+    and the HellaSwag model on the Synthesis dev set (`cross`), where both exist. With several
+    checkpoints of a task, its score is their mean (the scorings are shared with Table 4's)."""
+    found = ckpts[ckpts["checkpoint"].map(lambda c: isinstance(c, str))]
+    paths = found.groupby("intermediate")["checkpoint"].agg(list).to_dict()
+    ids = found.groupby("intermediate")["run_id"].agg(list).to_dict()
 
     def score(source, task):
-        return round(100 * stored_zero_shot(spec, store, paths[source], ids[source], task, [42], eval_limit)["score"], 1)
+        return round(100 * sum(stored_zero_shot(spec, store, path, rid, task, [42], eval_limit)["score"]
+                               for path, rid in zip(paths[source], ids[source])) / len(paths[source]), 1)
 
     rows = []
     trained, stripped = pair
