@@ -7,7 +7,8 @@ The rules, in the order they apply (docs/verdicts.md has the reasons):
 - *intermediate not learned*: none of the arm's intermediate checkpoints scored its own task
   above its floor by ``FLOOR_SES`` dev-set standard errors; the arm is no test of that task.
 - *not learned*: neither arm's mean on the target is ``FLOOR_SES`` standard errors above the floor.
-- *rescues* / *collapses more*: the arm's collapsed runs (at or below the floor) differ from the
+- *rescues* / *collapses more*: the arm's collapsed runs (at or below the floor + ``COLLAPSE_SES``
+  standard errors of a score at the floor, 06's near-floor margin) differ from the
   baseline's by Fisher's exact test, Holm-corrected across the family.
 - *helps* / *hurts* (against None; *better* / *worse* against a reference arm): the paired t-test
   over the units of replication, Holm-corrected across the family, is below ``ALPHA``.
@@ -32,6 +33,8 @@ from . import compare
 from .compare import ALPHA, POWER
 
 FLOOR_SES = 2.0    # a model "learned" a task only if its mean is this many dev-set SEs above the floor
+COLLAPSE_SES = 1.0  # a run "collapsed" at or below the floor + this many SEs of a score at the floor
+                    # (06's near-floor margin): MCC 0.01 on CoLA is a collapse, whatever its sign
 TEST = "paired t-test over units, Holm"
 
 
@@ -187,18 +190,20 @@ def judge(runs: pd.DataFrame, margin: float, floors: dict | None = None, dev_exa
     k = len(found)
     p_t = compare.holm([compare.t_test(f[4].diffs) for f in found])
     p_eq = compare.holm([compare.equivalence(f[4].diffs, margin) for f in found])
-    counts = [(_collapsed(f[2]), len(f[2]), _collapsed(f[3]), len(f[3])) for f in found]
+    limit = {t: floors[t] + COLLAPSE_SES * dev_se(floors[t], dev_examples[t], metrics.get(t, "accuracy")) / 100
+             for t in floors}
+    counts = [(_collapsed(f[2], limit[f[0]]), len(f[2]), _collapsed(f[3], limit[f[0]]), len(f[3])) for f in found]
     p_fisher = compare.holm([compare.collapse_p(*c) for c in counts])
     out = []
     for (target, arm, group, base, pair), pt, pe, c, pf in zip(found, p_t, p_eq, counts, p_fisher):
         out.append(_one(target, arm, baseline, group, base, pair, pt, pe, c, pf, k, margin, floors[target],
                         dev_examples[target], metrics.get(target, "accuracy"),
-                        _learned(intermediates, arm), (examples or {}).get((target, arm))))
+                        _learned(intermediates, arm), (examples or {}).get((target, arm)), limit[target]))
     return out
 
 
 def _one(target, arm, baseline, group, base, pair, p_t, p_eq, counts, p_fisher, k, margin, floor, n_dev,
-         metric, learned, examples) -> Verdict:
+         metric, learned, examples, limit) -> Verdict:
     diffs, n = pair.diffs, len(pair.diffs)
     mean = float(np.mean(diffs)) if n else math.nan
     base_mean, arm_mean = float(base["score"].mean()), float(group["score"].mean())
@@ -235,7 +240,7 @@ def _one(target, arm, baseline, group, base, pair, p_t, p_eq, counts, p_fisher, 
                    compare.smallest_signed_rank_p(int(np.sum(diffs != 0))) < level if n else False,
                    margin, eq_low, eq_high, p_eq, mde, 100 * base_mean, 100 * arm_mean, 100 * floor,
                    collapsed, runs, collapsed_base, runs_base, float(p_fisher), power, learned, baseline,
-                   examples, _where(group))
+                   examples, _where(group, limit))
 
 
 def _learned(intermediates: pd.DataFrame | None, arm: str) -> tuple:
@@ -257,16 +262,21 @@ def _recorded(runs: pd.DataFrame, column: str) -> dict:
     return runs.groupby("target", sort=False)[column].first().to_dict()
 
 
-def _collapsed(runs: pd.DataFrame) -> int:
-    return int(runs["degenerate"].fillna(False).astype(bool).sum()) if "degenerate" in runs else 0
+def _collapsed(runs: pd.DataFrame, limit: float) -> int:
+    """Runs at or below `limit` (the floor + COLLAPSE_SES standard errors), or flagged degenerate
+    (diverged) by the store."""
+    return int(_low(runs, limit).sum())
 
 
-def _where(runs: pd.DataFrame) -> tuple:
-    """'seed 12, lr 1e-05, batch 16, warmup 0.2' for each collapsed run, in grid order (a run table
+def _low(runs: pd.DataFrame, limit: float) -> pd.Series:
+    flagged = runs["degenerate"].fillna(False).astype(bool) if "degenerate" in runs else False
+    return (runs["score"] <= limit) | flagged
+
+
+def _where(runs: pd.DataFrame, limit: float) -> tuple:
+    """'seed 12, lr 1e-5, batch 16, warmup 0.2' for each collapsed run, in grid order (a run table
     joined with another may carry seed and batch as floats: shown as the integers they are)."""
-    if "degenerate" not in runs:
-        return ()
-    bad = runs[runs["degenerate"].fillna(False).astype(bool)]
+    bad = runs[_low(runs, limit)]
     return tuple(f"seed {plain(r.seed)}, lr {plain(r.lr)}, batch {plain(r.batch_size)}, warmup {plain(r.warmup_ratio)}"
                  for r in bad.sort_values(compare.GRID).itertuples())
 
