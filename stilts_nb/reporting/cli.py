@@ -12,6 +12,10 @@ def register(sub) -> None:
     p.add_argument("--store", help="SQLite results store (default: OUT_DIR/runs/stilts.sqlite, or "
                                    "$STILTS_STORE: the store `status` and `results` read)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
+    from ..settings import int_or_auto
+
+    p.add_argument("--workers", type=int_or_auto, metavar="N|auto",
+                   help="runs trained at once in local worker processes (default: each sweep's `workers:`)")
     p.add_argument("--project", metavar="DIR", help="the folder with notebooks/ and parameters/ "
                    "(a clone of stilts-nb; default: the current folder)")
     p.add_argument("--out-dir", metavar="DIR", help="where reports/, figures/ and runs/ go "
@@ -25,5 +29,6 @@ def _main(args) -> int:
     from pathlib import Path
 
     run(args.profile, args.notebooks, store=args.store, executor=args.executor,
-        root=args.project, out=args.out_dir or Path.cwd(), rehearsal=args.rehearsal)
+        root=args.project, out=args.out_dir or Path.cwd(), rehearsal=args.rehearsal,
+        workers=args.workers)
     return 0

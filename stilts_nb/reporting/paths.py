@@ -14,7 +14,9 @@ def defaults(profile: str) -> dict:
     relative to the output folder, where `stilts-nb run` starts the kernels."""
     from ..sweeps.store import default_path
 
-    return {"store": str(default_path()), "executor": "local", "figures_dir": f"figures/{profile}"}
+    # workers: None = the sweep's own `workers:`; `stilts-nb run --workers N` sets it
+    return {"store": str(default_path()), "executor": "local", "workers": None,
+            "figures_dir": f"figures/{profile}"}
 
 
 def work_in_output_folder() -> Path:

@@ -40,12 +40,14 @@ class Section:
     figures: Path
     runs: pd.DataFrame | None = None
     plan: object = None  # sweeps.Plan
+    workers: object = None  # runs at once (a number or auto); None: the sweep's own `workers`
 
     def train(self) -> pd.DataFrame:
         """Train what the store lacks for this notebook's sweep; return its finished target runs."""
         if self.sweep is None:
             raise UserError(f"{self.notebook} ({self.profile} profile) has no sweep: it trains nothing")
-        self.runs, self.plan = sweep_runs(self.sweep, self.store, self.executor, self.notebook)
+        self.runs, self.plan = sweep_runs(self.sweep, self.store, self.executor, self.notebook,
+                                          self.workers)
         return self.runs
 
     def checkpoints(self) -> pd.DataFrame:
@@ -80,7 +82,8 @@ def section(profile: str, notebook: str, overrides: dict | None = None) -> Secti
     else:
         sweep = None
     return Section(profile, notebook, values, sweep, store=values["store"],
-                   executor=values["executor"], figures=Path(values["figures_dir"]))
+                   executor=values["executor"], figures=Path(values["figures_dir"]),
+                   workers=values.get("workers"))
 
 
 def resolve_sweep(sweep: dict, synthesis_build: str | None, optional: list) -> dict:
@@ -98,7 +101,8 @@ def notebook_spec(profile: str, notebook: str) -> dict:
     return section(profile, notebook).sweep
 
 
-def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook") -> tuple:
+def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "notebook",
+               workers=None) -> tuple:
     """Train what the store lacks for this spec; return its finished target runs and the plan."""
     from ..analysis import in_task_order
     from ..sweeps import expand, parse_sweep, results, run_sweep
@@ -106,7 +110,8 @@ def sweep_runs(spec: dict, store: str, executor: str = "local", name: str = "not
     sweep = parse_sweep({"name": name, **spec}, where=f"{name} parameters")
     plan = expand(sweep)
     Path(store).parent.mkdir(parents=True, exist_ok=True)
-    run_sweep(sweep, store, executor=executor, progress=False, plan=plan, log=_quiet)
+    run_sweep(sweep, store, executor=executor, progress=False, plan=plan, log=_quiet,
+              workers=workers)
     wanted = [r.id for r in plan.runs if r.role == "target"]
     runs = results(store, full=True)
     runs = runs[runs["id"].isin(wanted) & runs["status"].isin(["done", "diverged"])]
@@ -151,7 +156,10 @@ def run_precision_line(runs: pd.DataFrame) -> str:
 
 
 def _quiet(*args, **kwargs) -> None:
-    """run_sweep's per-run log lines name store paths; a report shows the run table instead."""
+    """run_sweep's per-run log lines name store paths; a report shows the run table instead.
+    The one line saying how many runs train at once (and why) is kept: it is what was run."""
+    if args and str(args[0]).startswith("workers:"):
+        print(args[0])
 
 
 def available(names: list, optional: list, data_dir=None) -> tuple:

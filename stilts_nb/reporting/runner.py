@@ -94,7 +94,7 @@ def _select(profile: str, notebooks: list | None, root: Path) -> list:
 
 def run(profile: str, notebooks: list | None = None, store: str | None = None,
         executor: str = "local", root: Path | None = None, out: Path | None = None, log=print,
-        rehearsal: bool = False) -> list:
+        rehearsal: bool = False, workers=None) -> list:
     """Execute the chosen notebooks in order; return the executed notebook paths.
 
     root: the project (default: the current folder); out: the output folder (default: root);
@@ -108,10 +108,10 @@ def run(profile: str, notebooks: list | None = None, store: str | None = None,
     from .. import checks
     checks.writable_dir(home, "--out-dir")  # before an overlay writes its data files into it
     with overlays.applied(profile, root, home) as own_store:
-        return _run(profile, notebooks, store or own_store, executor, root, home, log)
+        return _run(profile, notebooks, store or own_store, executor, root, home, log, workers)
 
 
-def _run(profile, notebooks, store, executor, root, out, log) -> list:
+def _run(profile, notebooks, store, executor, root, out, log, workers=None) -> list:
     from .. import checks
     from ..sweeps.store import default_path
 
@@ -153,6 +153,8 @@ def _run(profile, notebooks, store, executor, root, out, log) -> list:
         overrides = {"store": os.path.relpath(store, home)} if explicit_store else {}
         if executor != "local":
             overrides["executor"] = executor
+        if workers is not None:  # else each notebook's sweep says (the demo: auto)
+            overrides["workers"] = workers
         done = _execute(profile, chosen, root, home, out_dir, overrides, log)
         reports.write_index(out_dir, home, NOTEBOOKS, store)
         return done

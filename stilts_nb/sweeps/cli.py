@@ -21,6 +21,8 @@ SLURM_FLAGS = (("partition", str, "SLURM partition"), ("time-min", int, "time li
 
 
 def register(sub) -> None:
+    from ..settings import add_flags, int_or_auto
+
     p = sub.add_parser("sweep", help="train every run of a sweep file that the store does not have yet")
     p.add_argument("config", help="sweep YAML, e.g. parameters/sweeps/demo_rte.yaml")
     p.add_argument("--store", help="SQLite store (default: the file's `store`, $STILTS_STORE, "
@@ -33,13 +35,15 @@ def register(sub) -> None:
     slurm = p.add_argument_group("SLURM job resources (override the file's `resources:`)")
     for flag, kind, what in SLURM_FLAGS:
         slurm.add_argument(f"--{flag}", type=kind, metavar=flag.split("-")[0].upper(), help=what)
+    p.add_argument("--workers", type=int_or_auto, metavar="N|auto",
+                   help="local: train N runs at once in worker processes of cores/N threads each; "
+                        "auto chooses from cores and free memory and says why (default: the file's, else 1)")
     p.add_argument("--dry-run", action="store_true", help="count new/done/failed runs and estimate the cost")
     p.add_argument("--retry-failed", action="store_true", help="train failed runs again")
     p.add_argument("--no-wait", action="store_true",
                    help="leave runs another live process is training to it instead of waiting")
     p.add_argument("--json", action="store_true", help="machine-readable dry-run / summary")
     p.add_argument("--no-progress", action="store_true")
-    from ..settings import add_flags
     from .config import SWEEP_SETTINGS
 
     group = p.add_argument_group("sweep-wide run settings (override the file's)")
@@ -83,6 +87,8 @@ def run_sweep_cmd(args) -> int:
             if isinstance(value, (int, float)) and value <= 0:
                 raise UserError(f"--{flag} must be positive, got {value:g}")
             sweep.resources[flag.replace("-", "_")] = value
+    if isinstance(args.workers, int) and args.workers < 1:
+        raise UserError(f"--workers must be a positive integer or auto, got {args.workers}")
     if args.dry_run:
         d = dry_run(sweep, args.store)
         print(json.dumps(d, indent=1, default=str) if args.json else format_dry_run(d))
@@ -95,7 +101,7 @@ def run_sweep_cmd(args) -> int:
     again = shlex.join(["stilts-nb", *sys.argv[1:]])
     s = run_sweep(sweep, args.store, executor=args.executor, address=args.address,
                   retry_failed=args.retry_failed, wait=not args.no_wait,
-                  progress=not args.no_progress, resume=again)
+                  progress=not args.no_progress, resume=again, workers=args.workers)
     if args.json:
         print(json.dumps(s))
     else:

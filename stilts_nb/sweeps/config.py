@@ -42,6 +42,7 @@ TOP = {
     "intermediates": "tasks", "targets": "tasks", "grid": "grid", "studies": "studies",
     "intermediate_training": "intermediate_training", "task_settings": "task_settings",
     "resources": "resources", "cost": "cost",
+    "workers": "pos_int_or_auto",  # runs at once in a local process pool (sweeps/pool.py)
 }
 STUDY = {"description": "str", "intermediates": "tasks", "targets": "tasks", "grid": "grid"}
 # an intermediate's seed may be a list: one checkpoint per seed (the intermediate task is the unit
@@ -89,6 +90,7 @@ class Sweep:
     task_settings: dict = field(default_factory=dict)       # task -> settings (+ files)
     resources: dict = field(default_factory=dict)
     cost: dict = field(default_factory=dict)
+    workers: object = 1                                     # a number, or auto (sweeps/pool.py)
 
     def run_setting(self, name: str):
         """A sweep-wide run setting (precision, keep_head, ...): the file's, else the default."""
@@ -187,7 +189,7 @@ def parse_sweep(data, where: str = "<sweep>") -> Sweep:
         save_targets=data.get("save_targets", False),
         target_settings={k: data.get(k) for k in RUN_SETTINGS}, intermediate_training=it,
         task_settings=task_settings, resources=dict(data.get("resources") or {}),
-        cost=dict(data.get("cost") or {}),
+        cost=dict(data.get("cost") or {}), workers=data.get("workers") or 1,
     )
     _check_seed_blocks(sweep, get_task)
     return sweep

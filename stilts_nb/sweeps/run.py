@@ -20,6 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .. import checks
+from ..errors import UserError
 from .config import Sweep
 from . import faults
 from .cost import estimate
@@ -142,7 +143,8 @@ class Heartbeat(threading.Thread):
 def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str | None = None,
               retry_failed: bool = False, wait: bool = True, progress: bool = True,
               lease: float = LEASE_SECONDS, poll: float = 2.0, log=print, plan=None,
-              resume: str | None = None) -> dict:
+              resume: str | None = None, workers=None) -> dict:
+    # workers: runs at once in a local process pool (a number or auto; default the sweep's)
     # `plan`: the caller's expand(sweep), so a notebook that also reads sizes and ids off the plan
     # fingerprints the data files once; everything that can be refused is refused in expand()
     checks.tracker(sweep.run_setting("log_with"), f"{sweep.path}: log_with")  # from a file, flag or notebook
@@ -151,6 +153,8 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
     checks.sweep(sweep.model, path, executor)  # ... and before the store gets a row
     if sweep.resources.get("shared_dir"):  # created with its parents when the first run needs it
         checks.writable_dir(sweep.resources["shared_dir"], "--shared-dir")
+    if workers not in (None, 1) and executor != "local":
+        raise UserError(f"--workers is for the local executor; {executor} places runs itself")
     st = Store(path)
     st.register(plan.runs, sweep.name)
     owner, commit = this_owner(), git_commit()
@@ -159,6 +163,11 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
         from .slurm import SlurmExecutor
 
         ex = SlurmExecutor(shared_folder(sweep, path) / "slurm", sweep.resources)
+    elif executor == "local":
+        from .pool import make_pool
+
+        ex = make_pool(sweep.workers if workers is None else workers, sweep.model, sweep.resources,
+                       log) or make_executor(executor, address, sweep.resources)
     else:
         ex = make_executor(executor, address, sweep.resources)
     heart = Heartbeat(path, owner, lease)
