@@ -7,7 +7,7 @@ import pytest
 
 from stilts_nb.analysis import (bootstrap_ci, near_floor_rate, deltas, expected_max, paired_tests,
                                 sensitivity, summarize)
-from stilts_nb.analysis.stability import holm
+from stilts_nb.analysis.compare import holm
 from stilts_nb.plots import figure2, improvement_by_size, save
 
 GRID = list(itertools.product([5e-6, 1e-5, 2e-5], [8, 16, 32], [0.0, 0.2], [12, 42]))
@@ -38,10 +38,14 @@ def test_summary_and_deltas():
     assert d["delta_mean"].to_numpy() == pytest.approx([5.0, 5.0], abs=0.1)
 
 
-def test_paired_wilcoxon_sees_a_consistent_gain_and_holm_adjusts():
+def test_paired_tests_see_a_consistent_gain_and_holm_adjusts():
     table = paired_tests(runs_table())
-    assert list(table["pairs"]) == [36, 36] and list(table["wins"]) == [36, 36]
+    assert list(table["n"]) == [36, 36] and list(table["wins"]) == [36, 36]
+    assert set(table["unit"]) == {"target configuration"}
     assert (table["p"] < 1e-6).all() and (table["p_holm"] >= table["p"]).all()
+    # the exact signed-rank p of 36 pairs all one way: 2 / 2^36, and it can reach Holm's level
+    assert table["signed_rank_p"].to_numpy() == pytest.approx([2 / 2 ** 36] * 2)
+    assert table["signed_rank_can_reject"].all()
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     null = paired_tests(runs_table(shift=0.0))
     assert (null["p"] > 0.01).all()
@@ -63,6 +67,8 @@ def test_four_runs_get_a_range_called_a_range_not_a_confidence_interval():
     assert (row["mean_low"], row["mean_high"]) == pytest.approx((100 * first.min(), 100 * first.max()))
     tests = paired_tests(few)
     assert set(tests["interval"]) == {"range (4 values)"}
+    # 4 pairs can give an exact signed-rank p of 1/8 at best: never below 0.05, so it is flagged
+    assert not tests["signed_rank_can_reject"].any()
 
 
 def test_expected_max_endpoints():
@@ -131,8 +137,8 @@ def test_a_diverged_run_counts_in_min_mean_best_and_can_be_excluded():
     assert kept["n"] == 35 and kept["diverged"] == 0 and kept["min"] > 0.6
     d = deltas(runs).set_index("target")
     assert d.loc["rte", "delta_mean"] < deltas(runs, exclude_diverged=True).set_index("target").loc["rte", "delta_mean"]
-    assert paired_tests(runs).set_index("target").loc["rte", "pairs"] == 36
-    assert paired_tests(runs, exclude_diverged=True).set_index("target").loc["rte", "pairs"] == 35
+    assert paired_tests(runs).set_index("target").loc["rte", "n"] == 36
+    assert paired_tests(runs, exclude_diverged=True).set_index("target").loc["rte", "n"] == 35
     rate = near_floor_rate(runs, {"rte": 0.527, "wic": 0.5}).set_index(["target", "intermediate"])
     assert rate.loc[("rte", "synthesis"), "near_floor"] == 1
 

@@ -31,71 +31,117 @@ def recorded(runs, floor=0.5, dev=600):
 
 
 def test_a_clear_gain_helps_with_the_verdicts_numbers_and_a_headline():
-    runs = recorded(grid_runs(0.05, 12), dev=5000)  # a dev set large enough for 5 points to carry over
+    runs = recorded(grid_runs(0.05, 12))
     (v,) = verdicts.judge(runs, 2.0)
     out = text(findings.versus_none(runs, "quoted claim"))
     assert out.startswith(findings.HEAD) and "*The paper (quoted):* quoted claim" in out
-    assert f"**Headline** ({findings.RULE}): Synthesis vs None on RTE: Δ mean +5.0 points" in out
-    assert f"95% t-interval {v.row()['low']:+.1f} to {v.row()['high']:+.1f}, 12 paired configurations" in out
-    assert "12 paired configurations, Wilcoxon p (Holm) = " in out and ": helps.\n" in out
+    assert f"**Headline** ({verdicts.HEADLINE_RULE}): Synthesis vs None on RTE: Δ mean +5.0 points" in out
+    assert f"95% t-interval {v.row()['low']:+.1f} to {v.row()['high']:+.1f}, 12 target configurations" in out
+    assert f"12 target configurations; t-test p = {v.row()['p (t, Holm)']:.2g} after Holm over 1): helps." in out
     # what the design could detect, from the same rounded number the verdict table shows
-    assert (f"with 12 paired configurations per comparison, a true Δ mean of {v.row()['detectable']:.1f} points "
-            f"is detected with 80% power") in out
-    # the same runs on a 600-example dev set: significant over configurations, but within what
-    # dev-set sampling alone could produce, and the sentence says so
-    small = text(findings.versus_none(recorded(grid_runs(0.05, 12), dev=600)))
-    assert ": helps, on this dev set only: it is smaller than the dev-set sampling error" in small
+    assert (f"with 12 target configurations per comparison, the paired t-test at Holm's first-step level 0.05/1 "
+            f"detects a true Δ mean of {v.row()['MDE']:.1f} points with 80% power") in out
+
+
+def test_the_example_level_interval_is_named_in_the_sentence():
+    runs = recorded(grid_runs(0.05, 12))
+    out = text(findings.versus_none(runs, examples={("rte", "synthesis"): (1.2, 8.9)}))
+    assert "resampling dev examples and configurations together, Δ mean lies in +1.2 to +8.9" in out
 
 
 def test_no_shift_is_no_difference_within_the_margin():
     out = text(findings.versus_none(recorded(grid_runs(0.0, 12, noise=0.002)), margin=2.0))
-    assert "no difference larger than ±2.0" in out
+    assert "no difference larger than ±2.0 — the 90% interval" in out and "lies inside ±2.0 (TOST p = " in out
 
 
-def test_too_few_configurations_show_a_range_not_an_interval():
-    out = text(findings.versus_none(recorded(grid_runs(0.05, 4))))
-    assert "(range +4.0 to +6.0, 4 paired configurations): inconclusive (4 pairs: a range, no test)" in out
-    assert "CI" not in out
-    assert "fewer than 6: only ranges are shown, and no effect size can be promised detectable" in out
+def test_one_configuration_is_descriptive_not_a_test():
+    out = text(findings.versus_none(recorded(grid_runs(0.05, 1))))
+    assert "(range +6.0 to +6.0, 1 target configuration): descriptive (1 target configuration: no test)" in out
+    assert "no test could be applied, so no effect size can be promised detectable" in out
 
 
 def test_a_target_at_its_floor_is_not_learned_whatever_the_difference():
-    out = text(findings.versus_none(recorded(grid_runs(0.05, 12), floor=0.64)))
-    assert ": not learned — None's mean" in out and "helps" not in out
+    out = text(findings.versus_none(recorded(grid_runs(0.01, 12), floor=0.64)))
+    assert ": not learned — neither mean" in out and ": helps" not in out
 
 
-def test_zero_shot_noise_uses_the_number_of_examples():
-    scores = pd.DataFrame([{"intermediate": "none", "task": "socialiqa", "score": 0.35, "score_std": 0.0, "examples": n}
-                           for n in (50,)] + [{"intermediate": "synthesis", "task": "socialiqa", "score": 0.43,
-                                               "score_std": 0.0, "examples": 50}])
-    assert "inside the noise" in text(findings.zero_shot(scores))
-    scores["examples"] = 5000
-    assert "above None beyond the noise" in text(findings.zero_shot(scores))
+def test_the_paper_claim_compares_the_baselines_with_the_reasoning_task_and_leads():
+    runs = grid_runs(0.0, 12, noise=0.002)
+    runs = pd.concat([runs, runs[runs["intermediate"] == "synthesis"].assign(intermediate="socialiqa@2000")])
+    out = text(findings.versus_reference(recorded(runs), "socialiqa@2000", ["none", "socialiqa@2000", "synthesis"],
+                                         margin=2.0))
+    assert ("**Headline** (the paper's claim, Synthesis against SocialIQA@2000 (stand-in for HellaSwag)): "
+            "Synthesis vs SocialIQA@2000 (stand-in for HellaSwag) on RTE: Δ mean +0.0 points") in out
+    assert "no difference larger than ±2.0" in out and "None vs" not in out
+    assert out.count("Headline") == 1
 
 
-def test_a_stand_in_scored_on_its_own_task_is_not_called_zero_shot():
-    scores = pd.DataFrame([{"intermediate": i, "task": "socialiqa", "score": s, "score_std": 0.0, "examples": 500}
-                           for i, s in (("none", 0.34), ("socialiqa-p@2000", 0.50), ("synthesis", 0.36))])
-    lines = text(findings.zero_shot(scores)).splitlines()
-    (trained,) = [line for line in lines if "SocialIQA-p@2000 (stand-in for HellaSwag-p) on SocialIQA" in line]
-    assert "not a zero-shot transfer" in trained
-    assert not any("not a zero-shot transfer" in line for line in lines if "Synthesis on" in line)
+def test_the_family_is_declared_from_the_parameters_alone():
+    spec = {"intermediates": ["none", "socialiqa@2000", "socialiqa-p@2000", "synthesis"], "targets": ["wic@1500", "cola@1000"],
+            "intermediate_training": {"seed": [42, 43, 44, 45, 46, 47]}}
+    out = findings.family(spec, "socialiqa@2000").data
+    assert "each of 3 intermediate(s) against None on each of 2 target(s), 6 comparisons, Holm-corrected" in out
+    assert "the intermediate checkpoint (6 per task" in out and "2 simple baseline(s) against SocialIQA@2000" in out
+    assert "4 comparisons" in out
 
 
-def test_the_zero_shot_headline_is_a_transfer_beyond_the_noise_never_a_checkpoint_on_its_own_task():
-    rows = [("socialiqa", "none", 0.340), ("socialiqa", "socialiqa@2000", 0.500),   # in domain: largest Δ
-            ("socialiqa", "synthesis", 0.352), ("winogrande_xs", "none", 0.500),
-            ("winogrande_xs", "socialiqa@2000", 0.560), ("winogrande_xs", "synthesis", 0.530)]
-    scores = pd.DataFrame([{"task": t, "intermediate": i, "score": s, "score_std": 0.0, "examples": 2000}
-                           for t, i, s in rows])
-    lines = text(findings.zero_shot(scores)).split("\n")
+def _zero_shot_store(path, rows, n=400, seed=0):
+    """A real store holding zero-shot scorings with per-example predictions: `rows` of
+    (scoring id, intermediate, task, accuracies per replicate model)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from stilts_nb.sweeps import schema
+    from stilts_nb.sweeps.store import Store, this_owner
+
+    rng = np.random.default_rng(seed)
+    gold = {t: rng.integers(0, 3, n) for t in {r[2] for r in rows}}
+    table = []
+    with Store(path) as s:
+        for rid, inter, task, accuracies in rows:
+            preds = []
+            for acc in accuracies:  # right on the first `acc` share of the examples, a wrong choice elsewhere
+                right = np.arange(n) < round(acc * n)
+                rng.shuffle(right)
+                preds.append(np.where(right, gold[task], (gold[task] + 1) % 3))
+            rec = {"example_id": np.array([f"{task}-{i}" for i in range(n)]), "gold": gold[task],
+                   "prediction": np.stack(preds), "scores": None, "seeds": np.arange(len(accuracies))}
+            row = SimpleNamespace(id=rid, role="zero_shot", config={**dict.fromkeys(schema.SETTING_COLUMNS),
+                                                                    "task": task, "model": "m"},
+                                  identity={"x": rid, "data": {}}, intermediate=None, init_id=None, studies=["05"])
+            s.register([row], "zero_shot")
+            s.claim(rid, this_owner())
+            s.finish(rid, this_owner(), {"status": "done", "metrics": {"score": float(np.mean(accuracies)),
+                                                                       "predictions": rec}})
+            table.append({"intermediate": inter, "task": task, "scoring_id": rid, "score": float(np.mean(accuracies)),
+                          "score_std": float(np.std(accuracies)), "seeds": len(accuracies), "examples": n})
+    return pd.DataFrame(table)
+
+
+def test_zero_shot_noise_is_paired_and_sees_a_real_difference(tmp_path):
+    close = _zero_shot_store(tmp_path / "a.sqlite", [("n", "none", "winogrande_xs", [0.50, 0.51, 0.49]),
+                                                     ("s1", "synthesis", "winogrande_xs", [0.51]),
+                                                     ("s2", "synthesis", "winogrande_xs", [0.50])])
+    assert "inside the noise" in text(findings.zero_shot(close, tmp_path / "a.sqlite"))
+    far = _zero_shot_store(tmp_path / "b.sqlite", [("n", "none", "winogrande_xs", [0.50, 0.51, 0.49]),
+                                                   ("s1", "synthesis", "winogrande_xs", [0.60]),
+                                                   ("s2", "synthesis", "winogrande_xs", [0.62])])
+    assert "above None beyond the noise" in text(findings.zero_shot(far, tmp_path / "b.sqlite"))
+
+
+def test_positive_control_beyond_the_noise_and_never_the_headline(tmp_path):
+    scores = _zero_shot_store(tmp_path / "c.sqlite", [
+        ("n1", "none", "socialiqa", [0.347, 0.35, 0.34]), ("c1", "socialiqa@2000", "socialiqa", [0.404]),
+        ("c2", "socialiqa@2000", "socialiqa", [0.41]), ("n2", "none", "winogrande_xs", [0.50, 0.50, 0.50]),
+        ("w1", "socialiqa@2000", "winogrande_xs", [0.56]), ("w2", "socialiqa@2000", "winogrande_xs", [0.55])], n=500)
+    lines = text(findings.zero_shot(scores, tmp_path / "c.sqlite")).split("\n")
     headline = next(line for line in lines if "**Headline**" in line)
-    assert "SocialIQA@2000 (stand-in for HellaSwag) on WinoGrande-XS: 56.0 against None's 50.0 (Δ +6.0" in headline
-    assert "above None beyond the noise" in headline
-    assert sum("Headline" in line for line in lines) == 1 and len(lines) == 2 + 4  # head, blank, 4 rows
-    # only in-domain rows: no headline to give
-    alone = scores[scores["task"] == "socialiqa"].query("intermediate != 'synthesis'")
-    assert "Headline" not in text(findings.zero_shot(alone))
+    assert "on WinoGrande-XS" in headline and "above None beyond the noise" in headline
+    (control,) = [line for line in lines if "Positive control" in line]
+    assert "SocialIQA@2000 (stand-in for HellaSwag) scored on SocialIQA" in control and "beyond the noise, as it must be" in control
+    (trained,) = [line for line in lines if "on SocialIQA:" in line]
+    assert "not a zero-shot transfer" in trained and "above None beyond the noise" in trained
 
 
 def test_the_paper_is_quoted_for_the_same_pair():

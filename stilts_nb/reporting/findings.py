@@ -73,7 +73,7 @@ def versus_reference(runs: pd.DataFrame, reference: str, arms: list, quoted: str
     whatever it shows, so every one of its sentences is listed under it, first arm first."""
     from ..analysis import verdicts
 
-    arms = [a for a in arms if a in set(runs["intermediate"])]
+    arms = [a for a in arms if a in set(runs["intermediate"]) and a not in ("none", reference)]
     found = verdicts.judge(runs, margin, baseline=reference, arms=arms, intermediates=intermediates,
                            examples=examples)
     if not found:
