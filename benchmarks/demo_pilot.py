@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from stilts_nb.analysis import verdicts
+from stilts_nb.analysis import compare, verdicts
 from stilts_nb.sweeps import results
 
 
@@ -74,9 +74,10 @@ def main() -> None:
     pairs = paired(runs)
     print("\n## Paired differences (intermediate − None, same lr and seed)\n\n" + pairs.to_markdown(index=False))
     sd = args.sd if args.sd is not None else float(pairs["paired sd"].max())
-    need = verdicts.pairs_needed(sd, args.effect, comparisons=args.comparisons)
-    print(f"\nTo detect {args.effect:g} points with 80% power at 0.05 / {args.comparisons} (Holm's first step), "
-          f"paired sd {sd:.2f}: {need} paired configurations.")
+    need = compare.units_needed(sd, args.effect, compare.ALPHA / args.comparisons)
+    print(f"\nTo detect {args.effect:g} points with 80% power by the paired t-test at 0.05 / {args.comparisons} "
+          f"(Holm's first step), unit sd {sd:.2f}: {need} units (intermediate checkpoints, each the mean of its "
+          f"block of target configurations; the sd of a block mean is smaller than one pair's).")
 
 
 if __name__ == "__main__":

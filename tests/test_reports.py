@@ -53,7 +53,7 @@ def test_smoke_profile_end_to_end(smoke):
     assert rows("target_size_delta_vs_none_and_degenerate_runs") == 2
     assert rows("figure3_delta_vs_none_by_intermediate_size") == 2
     assert rows("table4_zero_shot_accuracy") == 2               # none, synthesis
-    assert rows("stability_paired_wilcoxon_vs_none") == 1
+    assert rows("stability_paired_tests_vs_none") == 1
     table2 = (figures / "table2_best_of_grid_none_vs_hellaswag.csv").read_text()
     assert "not available offline" in table2 and "83.5 / 85.6" in table2
     table4 = (figures / "table4_zero_shot_accuracy.csv").read_text()
