@@ -9,11 +9,12 @@ its intermediate run counts as lacking its checkpoint and is trained again.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from pathlib import Path
+
+from ..checksums import sha256_file
 
 MANIFEST = "stilts-checkpoint.json"
 
@@ -57,7 +58,7 @@ def damage(folder: Path) -> str | None:
         if path.stat().st_size != want["size"]:
             return f"{name} is {path.stat().st_size} bytes, {want['size']} when saved"
     for name, want in files.items():
-        if _sha256(folder / name) != want["sha256"]:
+        if sha256_file(folder / name) != want["sha256"]:
             return f"{name} differs from what was saved (sha256)"
     return None
 
@@ -72,12 +73,6 @@ def set_aside(folder: Path, run_id: str) -> Path:
 
 
 def _describe(path: Path) -> dict:
-    return {"size": path.stat().st_size, "sha256": _sha256(path)}
+    return {"size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

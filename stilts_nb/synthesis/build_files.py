@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from ..checksums import sha256_file  # noqa: F401 -- re-exported: a build's file hash
 from ..errors import UserError
 
 FORMAT = "stilts-synthesis/1"
@@ -147,14 +148,6 @@ def _read_json(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"{path}: unreadable sidecar ({err}); remove it or pass --overwrite") from None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def content_hash(files: dict) -> str:
