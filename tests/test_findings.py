@@ -57,7 +57,7 @@ def test_no_shift_is_no_difference_within_the_margin():
 def test_one_configuration_is_descriptive_not_a_test():
     out = text(findings.versus_none(recorded(grid_runs(0.05, 1))))
     assert "(range +6.0 to +6.0, 1 target configuration): descriptive (1 target configuration: no test)" in out
-    assert "no test could be applied, so no effect size can be promised detectable" in out
+    assert "no minimum detectable effect could be computed" in out
 
 
 def test_a_target_at_its_floor_is_not_learned_whatever_the_difference():

@@ -320,7 +320,8 @@ def power_line(found: list[Verdict]) -> str:
     units = sorted({(v.n, v.unit) for v in found})
     shown = ", ".join(f"{n} {u}{'s' * (n != 1)}" for n, u in units)
     if not tested:
-        return f"power: {shown} per comparison: no test could be applied, so no effect size can be promised detectable."
+        return (f"power: {shown} per comparison: no minimum detectable effect could be computed (fewer than two "
+                f"units, or units that did not vary), so no effect size can be promised detectable.")
     low, high = min(v.detectable for v in tested), max(v.detectable for v in tested)
     span = f"{low:.1f}" if round(low, 1) == round(high, 1) else f"{low:.1f} to {high:.1f}"
     k = tested[0].family

@@ -96,6 +96,10 @@ def _namer(runs: pd.DataFrame, sizes: dict | None):
     return name
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 def family(spec: dict, reference: str | None = None) -> str:
     """The notebook's primary family and its correction, stated from the sweep before any run:
     what is compared, how many comparisons Holm corrects over, the test and its unit."""
@@ -108,14 +112,14 @@ def family(spec: dict, reference: str | None = None) -> str:
     unit = (f"the intermediate checkpoint ({k} per task, each the mean of its block of target configurations)"
             if k > 1 else "the target configuration (one checkpoint per task: the task is not replicated)")
     text = (f"**Declared before any run.** Primary family: each of {len(arms)} intermediate(s) against None on "
-            f"each of {len(targets)} target(s), {len(arms) * len(targets)} comparisons, Holm-corrected at α = "
+            f"each of {len(targets)} target(s), {_count(len(arms) * len(targets), 'comparison')}, Holm-corrected at α = "
             f"{ALPHA:g}. Test: the paired t-test over the units of replication, {unit}; equivalence by two "
             f"one-sided t-tests with the margin below, Holm-corrected over the same family; collapsed runs by "
             f"Fisher's exact test, Holm-corrected.")
     if reference:
         others = [a for a in arms if a != reference]
         text += (f" The paper's claim forms a second family: {len(others)} simple baseline(s) against "
-                 f"{title(reference)} on each target, {len(others) * len(targets)} comparisons, Holm-corrected.")
+                 f"{title(reference)} on each target, {_count(len(others) * len(targets), 'comparison')}, Holm-corrected.")
     from IPython.display import Markdown
     return Markdown(text)
 
