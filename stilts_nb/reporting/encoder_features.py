@@ -32,7 +32,7 @@ def extract_all(st, target: str, models: list, values: dict, log=print) -> tuple
     task = get_task(target)
     tokenizer = load_tokenizer(st.spec["model"])
     files = st.spec.get("task_settings", {}).get(task.base, {}).get("files")
-    data, _ = tokenize_split(task, "train", tokenizer, data_dir=st.spec.get("data_dir"), files=files)
+    data = tokenize_split(task, "train", tokenizer, data_dir=st.spec.get("data_dir"), files=files).dataset
     rows = np.random.default_rng(SUBSAMPLE_SEED).permutation(len(data))[:values["examples"]]
     examples = batching.to_examples(data.select(sorted(rows.tolist())))
     collate = batching.make_collator(tokenizer, task.kind, None)
