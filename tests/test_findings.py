@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from stilts_nb.analysis import verdicts
-from stilts_nb.reporting import findings, tables
+from stilts_nb.reporting import findings, tables, zero_shot_table
 
 
 def grid_runs(shift: float, configs: int, noise: float = 0.01) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def recorded(runs, floor=0.5, dev=600):
 def test_a_clear_gain_helps_with_the_verdicts_numbers_and_a_headline():
     runs = recorded(grid_runs(0.05, 12))
     (v,) = verdicts.judge(runs, 2.0)
-    out = text(findings.versus_none(runs, "quoted claim"))
+    out = text(findings.versus_none(verdicts.judge(runs, 2.0), "quoted claim"))
     assert out.startswith(findings.HEAD) and "*The paper (quoted):* quoted claim" in out
     assert f"**Headline** ({verdicts.HEADLINE_RULE}): Synthesis vs None on RTE: Δ mean +5.0 points" in out
     assert f"95% t-interval {v.row()['low']:+.1f} to {v.row()['high']:+.1f}, 12 target configurations" in out
@@ -45,31 +45,33 @@ def test_a_clear_gain_helps_with_the_verdicts_numbers_and_a_headline():
 
 def test_the_example_level_interval_is_named_in_the_sentence():
     runs = recorded(grid_runs(0.05, 12))
-    out = text(findings.versus_none(runs, examples={("rte", "synthesis"): (1.2, 8.9)}))
+    out = text(findings.versus_none(verdicts.judge(runs, 2.0, examples={("rte", "synthesis"): (1.2, 8.9)})))
     assert "resampling dev examples and configurations together, Δ mean lies in +1.2 to +8.9" in out
 
 
 def test_no_shift_is_no_difference_within_the_margin():
-    out = text(findings.versus_none(recorded(grid_runs(0.0, 12, noise=0.002)), margin=2.0))
+    out = text(findings.versus_none(verdicts.judge(recorded(grid_runs(0.0, 12, noise=0.002)), 2.0)))
     assert "no difference larger than ±2.0 — the 90% interval" in out and "lies inside ±2.0 (TOST p = " in out
 
 
 def test_one_configuration_is_descriptive_not_a_test():
-    out = text(findings.versus_none(recorded(grid_runs(0.05, 1))))
+    out = text(findings.versus_none(verdicts.judge(recorded(grid_runs(0.05, 1)), 2.0)))
     assert "(range +6.0 to +6.0, 1 target configuration): descriptive (1 target configuration: no test)" in out
     assert "no minimum detectable effect could be computed" in out
 
 
 def test_a_target_at_its_floor_is_not_learned_whatever_the_difference():
-    out = text(findings.versus_none(recorded(grid_runs(0.01, 12), floor=0.64)))
+    out = text(findings.versus_none(verdicts.judge(recorded(grid_runs(0.01, 12), floor=0.64), 2.0)))
     assert ": not learned — neither mean" in out and ": helps" not in out
 
 
 def test_the_paper_claim_compares_the_baselines_with_the_reasoning_task_and_leads():
     runs = grid_runs(0.0, 12, noise=0.002)
     runs = pd.concat([runs, runs[runs["intermediate"] == "synthesis"].assign(intermediate="socialiqa@2000")])
-    out = text(findings.versus_reference(recorded(runs), "socialiqa@2000", ["none", "socialiqa@2000", "synthesis"],
-                                         margin=2.0))
+    spec = {"intermediates": ["none", "socialiqa@2000", "synthesis"]}
+    arms = findings.simple_baselines(spec, "socialiqa@2000")
+    assert arms == ["synthesis"]
+    out = text(findings.versus_reference(verdicts.judge(recorded(runs), 2.0, baseline="socialiqa@2000", arms=arms)))
     assert ("**Headline** (the paper's claim, Synthesis against SocialIQA@2000 (stand-in for HellaSwag)): "
             "Synthesis vs SocialIQA@2000 (stand-in for HellaSwag) on RTE: Δ mean +0.0 points") in out
     assert "no difference larger than ±2.0" in out and "None vs" not in out
@@ -123,11 +125,11 @@ def test_zero_shot_noise_is_paired_and_sees_a_real_difference(tmp_path):
     close = _zero_shot_store(tmp_path / "a.sqlite", [("n", "none", "winogrande_xs", [0.50, 0.51, 0.49]),
                                                      ("s1", "synthesis", "winogrande_xs", [0.51]),
                                                      ("s2", "synthesis", "winogrande_xs", [0.50])])
-    assert "inside the noise" in text(findings.zero_shot(close, tmp_path / "a.sqlite"))
+    assert "inside the noise" in text(findings.zero_shot(zero_shot_table.versus_none(close, tmp_path / "a.sqlite")))
     far = _zero_shot_store(tmp_path / "b.sqlite", [("n", "none", "winogrande_xs", [0.50, 0.51, 0.49]),
                                                    ("s1", "synthesis", "winogrande_xs", [0.60]),
                                                    ("s2", "synthesis", "winogrande_xs", [0.62])])
-    assert "above None beyond the noise" in text(findings.zero_shot(far, tmp_path / "b.sqlite"))
+    assert "above None beyond the noise" in text(findings.zero_shot(zero_shot_table.versus_none(far, tmp_path / "b.sqlite")))
 
 
 def test_positive_control_beyond_the_noise_and_never_the_headline(tmp_path):
@@ -135,7 +137,9 @@ def test_positive_control_beyond_the_noise_and_never_the_headline(tmp_path):
         ("n1", "none", "socialiqa", [0.347, 0.35, 0.34]), ("c1", "socialiqa@2000", "socialiqa", [0.404]),
         ("c2", "socialiqa@2000", "socialiqa", [0.41]), ("n2", "none", "winogrande_xs", [0.50, 0.50, 0.50]),
         ("w1", "socialiqa@2000", "winogrande_xs", [0.56]), ("w2", "socialiqa@2000", "winogrande_xs", [0.55])], n=500)
-    lines = text(findings.zero_shot(scores, tmp_path / "c.sqlite")).split("\n")
+    compared = zero_shot_table.versus_none(scores, tmp_path / "c.sqlite")
+    assert compared.set_index(["task", "intermediate"]).loc[("socialiqa", "socialiqa@2000"), "low"] > 0
+    lines = text(findings.zero_shot(compared)).split("\n")
     headline = next(line for line in lines if "**Headline**" in line)
     assert "on WinoGrande-XS" in headline and "above None beyond the noise" in headline
     (control,) = [line for line in lines if "Positive control" in line]
@@ -186,7 +190,7 @@ def test_collapsed_runs_are_compared_with_fisher_and_named_and_the_headline_is_n
 
 def test_a_stand_in_is_labelled_as_one_in_every_finding():
     runs = recorded(grid_runs(0.05, 12)).replace({"intermediate": {"synthesis": "socialiqa-p@2000"}})
-    out = text(findings.versus_none(runs))
+    out = text(findings.versus_none(verdicts.judge(runs, 2.0)))
     assert "SocialIQA-p@2000 (stand-in for HellaSwag-p) vs None on RTE" in out
     assert findings.as_intermediate("synthesis") == "Synthesis"  # the paper's own baseline: no label
 

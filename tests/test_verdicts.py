@@ -218,3 +218,22 @@ def test_collapsed_runs_name_their_settings_as_parameters_write_them():
     v = judge_one(table)
     assert v.collapsed_configs[0] == "seed 100, lr 5e-5, batch 16, warmup 0.1"
     assert "Collapsed runs: 1/12 against 0/12" in v.sentence()
+
+
+def test_a_reader_recomputes_each_p_and_mde_from_the_units_table():
+    # what the committed *_units.csv lets a reviewer do: the same p after Holm, and the same MDE
+    from statsmodels.stats.multitest import multipletests
+    from statsmodels.stats.power import TTestPower
+
+    one = runs(0.66 + wobble(12, 0.01), 0.01 + wobble(12, 0.012, 5), checkpoints=6)
+    other = runs(0.66 + wobble(12, 0.01), -0.01 + wobble(12, 0.015, 6), inter="cola", checkpoints=6)
+    found = verdicts.judge(pd.concat([one, other[other["intermediate"] == "cola"]]), 1.0, {"wic": 0.5}, {"wic": 600})
+    units, table = verdicts.units_table(found), verdicts.table(found).set_index("intermediate")
+    assert set(units["unit"]) == {f"checkpoint seed {k}" for k in range(42, 48)}
+    groups = {arm: g["Δ"].to_numpy() for arm, g in units.groupby("intermediate", sort=False)}
+    raw = [stats.ttest_1samp(d, 0).pvalue for d in groups.values()]
+    adjusted = multipletests(raw, method="holm")[1]
+    for (arm, d), p in zip(groups.items(), adjusted):
+        assert table.loc[arm, "p (t, Holm)"] == float(f"{p:.2g}")
+        effect = TTestPower().solve_power(nobs=len(d), alpha=0.05 / len(groups), power=0.8)
+        assert table.loc[arm, "MDE"] == round(effect * np.std(d, ddof=1), 1)

@@ -43,6 +43,7 @@ class Paired:
     unit: str           # "intermediate checkpoint" or "target configuration"
     configs: int        # matched target configurations behind the units
     checkpoints: int    # distinct intermediate checkpoints of the first arm (0 for None)
+    labels: tuple = ()  # each unit's name: "seed 42" (a checkpoint) or "lr 5e-5, batch 16, ..."
 
 
 def paired(arm: pd.DataFrame, other: pd.DataFrame) -> Paired:
@@ -53,8 +54,10 @@ def paired(arm: pd.DataFrame, other: pd.DataFrame) -> Paired:
     seeds = merged[CHECKPOINT].dropna().unique() if CHECKPOINT in merged else []
     if len(seeds) > 1:  # the checkpoint is the unit: average its block of configurations
         per = diff.groupby(merged[CHECKPOINT]).mean()
-        return Paired(per.to_numpy(dtype=float), "intermediate checkpoint", len(merged), len(seeds))
-    return Paired(diff.to_numpy(dtype=float), "target configuration", len(merged), len(seeds))
+        return Paired(per.to_numpy(dtype=float), "intermediate checkpoint", len(merged), len(seeds),
+                      tuple(f"checkpoint seed {int(k)}" for k in per.index))
+    labels = tuple(", ".join(f"{k} {v:g}" for k, v in zip(GRID, row)) for row in merged[GRID].itertuples(index=False))
+    return Paired(diff.to_numpy(dtype=float), "target configuration", len(merged), len(seeds), labels)
 
 
 def t_test(diffs: np.ndarray) -> float:

@@ -85,6 +85,7 @@ class Verdict:
     baseline: str = "none"
     examples: tuple | None = None  # (low, high): interval resampling dev examples and configurations
     collapsed_configs: tuple = ()
+    units: tuple = ()         # (label, Δ points) per unit: what the test saw, for a reader to recompute
 
     def row(self) -> dict:
         """The table's values, each rounded once; ``sentence`` formats from these."""
@@ -181,9 +182,11 @@ def judge(runs: pd.DataFrame, margin: float, floors: dict | None = None, dev_exa
         base = per_target[per_target["intermediate"] == baseline]
         if base.empty:
             continue
-        for arm, group in per_target.groupby("intermediate", sort=False):
-            if arm == baseline or (arms is not None and arm not in arms):
+        present = list(dict.fromkeys(per_target["intermediate"]))
+        for arm in ([a for a in arms if a in present] if arms is not None else present):  # arms: in its order
+            if arm == baseline:
                 continue
+            group = per_target[per_target["intermediate"] == arm]
             found.append((target, arm, group, base, compare.paired(group, base)))
     if not found:
         return []
@@ -240,7 +243,7 @@ def _one(target, arm, baseline, group, base, pair, p_t, p_eq, counts, p_fisher, 
                    compare.smallest_signed_rank_p(int(np.sum(diffs != 0))) < level if n else False,
                    margin, eq_low, eq_high, p_eq, mde, 100 * base_mean, 100 * arm_mean, 100 * floor,
                    collapsed, runs, collapsed_base, runs_base, float(p_fisher), power, learned, baseline,
-                   examples, _where(group, limit))
+                   examples, _where(group, limit), tuple(zip(pair.labels, map(float, diffs))))
 
 
 def _learned(intermediates: pd.DataFrame | None, arm: str) -> tuple:
@@ -311,6 +314,15 @@ def headline(verdicts: list[Verdict]) -> Verdict | None:
 def table(verdicts: list[Verdict]) -> pd.DataFrame:
     """The verdicts as the report shows them (the same rounded values the sentences use)."""
     return pd.DataFrame([v.row() for v in verdicts])
+
+
+def units_table(verdicts: list[Verdict]) -> pd.DataFrame:
+    """Every unit each test saw, one row per (comparison, unit), Δ in points unrounded: from it a
+    reader recomputes each verdict's t-test p, its Holm adjustment over `family` and its MDE."""
+    return pd.DataFrame([{"target": v.target, "intermediate": v.intermediate, "versus": v.baseline,
+                          "family": v.family, "unit": label, "Δ": delta}
+                         for v in verdicts for label, delta in v.units],
+                        columns=["target", "intermediate", "versus", "family", "unit", "Δ"])
 
 
 def power_line(found: list[Verdict]) -> str:

@@ -44,19 +44,16 @@ def as_intermediate(name: str) -> str:
     return f"{title(name)} (stand-in for {title(instead)})" if instead else title(name)
 
 
-def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | None = None,
-                margin: float = 2.0, intermediates: pd.DataFrame | None = None, examples: dict | None = None):
-    """Each intermediate against None on each target, as a rule-computed verdict
-    (analysis.verdicts), Holm-corrected across the comparisons shown together (one family). The
-    first line is the headline by verdicts.HEADLINE_RULE, never simply the first row; the last
-    says what the test applied could have detected. `intermediates`: the arms' own intermediate
-    runs (was each learned?); `examples`: the example-level intervals (analysis.paired)."""
+def versus_none(found: list, quoted: str | None = None, sizes: dict | None = None):
+    """Each intermediate against None on each target, as the rule-computed verdicts of
+    analysis.verdicts.judge (one Holm family). The first line is the headline by
+    verdicts.HEADLINE_RULE, never simply the first row; the last says what the test applied could
+    have detected."""
     from ..analysis import verdicts
 
-    found = verdicts.judge(runs, margin, intermediates=intermediates, examples=examples)
     if not found:
         return _markdown(["no intermediate has runs paired with None here: nothing to compare."], quoted)
-    name = _namer(runs, sizes)
+    name = _namer(found, sizes)
     top = verdicts.headline(found)
     lines = [f"**Headline** ({verdicts.HEADLINE_RULE}): {top.sentence(name)}"]
     lines += [v.sentence(name) for v in found if v is not top]
@@ -64,34 +61,35 @@ def versus_none(runs: pd.DataFrame, quoted: str | None = None, sizes: dict | Non
     return _markdown(lines, quoted)
 
 
-def versus_reference(runs: pd.DataFrame, reference: str, arms: list, quoted: str | None = None,
-                     margin: float = 2.0, intermediates: pd.DataFrame | None = None,
-                     examples: dict | None = None):
-    """The paper's own claim: each simple baseline (`arms`) against the reasoning task
-    (`reference`, HellaSwag or its stand-in) on each target, as an equivalence question with the
-    declared margin, Holm-corrected across these comparisons. It is the notebook's headline
-    whatever it shows, so every one of its sentences is listed under it, first arm first."""
+def versus_reference(found: list, quoted: str | None = None):
+    """The paper's own claim: each simple baseline against the reasoning task (HellaSwag or its
+    stand-in), on each target, as judged with ``baseline=reference`` (an equivalence question with
+    the declared margin, its own Holm family). It is the notebook's headline whatever it shows:
+    every sentence is listed under it, in the order judged (first arm first)."""
     from ..analysis import verdicts
 
-    arms = [a for a in arms if a in set(runs["intermediate"]) and a not in ("none", reference)]
-    found = verdicts.judge(runs, margin, baseline=reference, arms=arms, intermediates=intermediates,
-                           examples=examples)
     if not found:
-        return _markdown([f"no simple baseline has runs paired with {as_intermediate(reference)} here."], quoted)
-    name = _namer(runs, None)
-    found.sort(key=lambda v: (arms.index(v.intermediate), list(runs["target"].unique()).index(v.target)))
-    lines = [f"**Headline** (the paper's claim, {name(found[0].intermediate)} against {name(reference)}): "
+        return _markdown(["no simple baseline has runs paired with the reference task here."], quoted)
+    name = _namer(found, None)
+    lines = [f"**Headline** (the paper's claim, {name(found[0].intermediate)} against {name(found[0].baseline)}): "
              + found[0].sentence(name)]
     lines += [v.sentence(name) for v in found[1:]]
     lines.append(verdicts.power_line(found))
     return _markdown(lines, quoted)
 
 
-def _namer(runs: pd.DataFrame, sizes: dict | None):
-    intermediates = set(runs["intermediate"])
+def simple_baselines(spec: dict, reference: str) -> list:
+    """The arms the paper's claim is about: every intermediate but None and the reference,
+    Synthesis first (the paper's own construction, so the headline's arm)."""
+    arms = [a for a in spec["intermediates"] if a not in ("none", reference)]
+    return sorted(arms, key=lambda a: not a.startswith("synthesis"))
+
+
+def _namer(found: list, sizes: dict | None):
+    arms = {v.intermediate for v in found} | {v.baseline for v in found}
 
     def name(task):
-        shown = as_intermediate(task) if task in intermediates else title(task)
+        shown = as_intermediate(task) if task in arms else title(task)
         return f"{shown} ({sizes[task]:,} examples)" if sizes and task in sizes else shown
     return name
 
@@ -185,49 +183,33 @@ def near_floor_verdict(k: int, n: int, k_none: int, n_none: int, p: float) -> st
     return "inconclusive"
 
 
-def zero_shot(scores: pd.DataFrame, store, quoted: str | None = None, resamples: int = 2000):
-    """Each intermediate against None, per task, on the same dev examples, from the scorings' stored
-    predictions: the 95% interval of Δ accuracy from a bootstrap over the dev examples and the
-    replicate models of each side together (the intermediate's checkpoints; None's random heads:
-    analysis.paired.models_bootstrap). Beyond the noise when the interval excludes 0.
+def zero_shot(compared: pd.DataFrame, quoted: str | None = None):
+    """Sentences from zero_shot_table.versus_none: each intermediate against None on each task,
+    paired example by example. Beyond the noise when the 95% interval excludes 0.
 
     A checkpoint scored on the task it was trained on is the rule's positive control: it must
     come out beyond the noise, and a line says whether it did; if it did not, the rule cannot
     see a real effect, and every "inside the noise" here says nothing. The headline, by
     ZERO_SHOT_RULE, is a true transfer: an in-domain row never leads."""
-    from ..analysis.paired import models_bootstrap
-    from ..sweeps.predictions import aligned
-
-    found = []  # (in domain, inside the noise, -|Δ|, sentence)
-    controls = []
-    for task, group in scores.groupby("task", sort=False):
-        base = group[group["intermediate"] == "none"]
-        if base.empty:
-            continue
-        gold, theirs, _ = aligned(store, list(base["scoring_id"]))
-        for inter, mine in group[group["intermediate"] != "none"].groupby("intermediate", sort=False):
-            _, ours, _ = aligned(store, list(mine["scoring_id"]))
-            iv = models_bootstrap(gold, ours, theirs, resamples=resamples)
-            noise = iv.low <= 0 <= iv.high
-            word = "inside the noise" if noise else f"{'above' if iv.delta > 0 else 'below'} None beyond the noise"
-            own = in_domain(inter, task)
-            if own:
-                word += ", but this checkpoint was trained on this task: not a zero-shot transfer"
-                controls.append((inter, task, not noise))
-            text = (f"{as_intermediate(inter)} on {title(task)}: {100 * mine['score'].mean():.1f} "
-                    f"({len(mine)} checkpoint{'s' * (len(mine) != 1)}) against None's {100 * base['score'].iloc[0]:.1f} "
-                    f"({theirs.shape[0]} random heads); Δ {iv.delta:+.1f} points, 95% interval {iv.low:+.1f} to "
-                    f"{iv.high:+.1f} on {len(gold)} examples: {word}.")
-            found.append((own, noise, -abs(iv.delta), text))
-    if not found:
+    if compared.empty:
         return _markdown(["no checkpoint could be scored against None here."], quoted)
+    found = []  # (in domain, inside the noise, -|Δ|, sentence)
+    for r in compared.itertuples():
+        word = "inside the noise" if r.inside_noise else f"{'above' if r.delta > 0 else 'below'} None beyond the noise"
+        if r.in_domain:
+            word += ", but this checkpoint was trained on this task: not a zero-shot transfer"
+        found.append((r.in_domain, r.inside_noise, -abs(r.delta),
+                      f"{as_intermediate(r.intermediate)} on {title(r.task)}: {r.score:.1f} ({_count(r.checkpoints, 'checkpoint')}) "
+                      f"against None's {r.none_score:.1f} ({r.heads} random heads); Δ {r.delta:+.1f} points, 95% interval "
+                      f"{r.low:+.1f} to {r.high:+.1f} on {r.examples} examples: {word}."))
     top = min(found, key=lambda f: f[:3])
     lines = [f"**Headline** ({ZERO_SHOT_RULE}): {top[3]}" if not top[0] else top[3]]
     lines += [f[3] for f in found if f is not top]
     lines.append(NOISE_NAMED)
-    for inter, task, seen in controls:
-        lines.append(f"positive control: {as_intermediate(inter)} scored on {title(task)}, the task it was trained "
-                     f"on, is {'beyond the noise, as it must be: the rule can see a real effect' if seen else 'inside the noise: the rule cannot see even a trained-on effect here, so no inside-the-noise line above says an effect is absent'}.")
+    for r in compared[compared["in_domain"]].itertuples():
+        seen = not r.inside_noise
+        lines.append(f"positive control: {as_intermediate(r.intermediate)} scored on {title(r.task)}, the task it was "
+                     f"trained on, is {'beyond the noise, as it must be: the rule can see a real effect' if seen else 'inside the noise: the rule cannot see even a trained-on effect here, so no inside-the-noise line above says an effect is absent'}.")
     return _markdown(lines, quoted)
 
 

@@ -59,3 +59,13 @@ def save_table(table: pd.DataFrame, folder, name: str) -> list:
     settings = [i for i, col in enumerate(table.columns) if col in SETTING_COLUMNS]
     md.write_text(table.to_markdown(index=False, disable_numparse=settings or False) + "\n")
     return [csv, md]
+
+
+def save_verdicts(found: list, folder, name: str) -> list:
+    """A notebook's verdicts as two tables beside its figures: `name` (one row per comparison, the
+    numbers its sentences print) and `name`_units (every unit each test saw, its Δ in points), from
+    which a reader recomputes each p, its Holm adjustment and each MDE."""
+    from ..analysis import verdicts
+
+    return (save_table(verdicts.table(found), folder, name)
+            + save_table(verdicts.units_table(found), folder, f"{name}_units"))

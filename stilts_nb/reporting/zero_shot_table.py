@@ -119,6 +119,32 @@ def scores(spec: dict, ckpts: pd.DataFrame, store: str, tasks: list, none_seeds:
                                        "seeds", "examples"])
 
 
+def versus_none(scores: pd.DataFrame, store, resamples: int = 2000) -> pd.DataFrame:
+    """Each intermediate against None on each task, paired example by example from the scorings'
+    stored predictions: the 95% interval of Δ accuracy (points) from a bootstrap over the dev
+    examples and the replicate models of each side together (the intermediate's checkpoints, None's
+    random heads: analysis.paired.models_bootstrap); `inside_noise` when it contains 0;
+    `in_domain` when the checkpoint was trained on the scored task (the rule's positive control)."""
+    from ..analysis.paired import models_bootstrap
+    from ..sweeps.predictions import aligned
+
+    rows = []
+    for task, group in scores.groupby("task", sort=False):
+        base = group[group["intermediate"] == "none"]
+        if base.empty:
+            continue
+        gold, theirs, _ = aligned(store, list(base["scoring_id"]))
+        for inter, mine in group[group["intermediate"] != "none"].groupby("intermediate", sort=False):
+            _, ours, _ = aligned(store, list(mine["scoring_id"]))
+            iv = models_bootstrap(gold, ours, theirs, resamples=resamples)
+            rows.append({"task": task, "intermediate": inter, "checkpoints": len(mine), "heads": theirs.shape[0],
+                         "examples": len(gold), "score": 100 * mine["score"].mean(),
+                         "none_score": 100 * base["score"].iloc[0], "delta": iv.delta, "low": iv.low, "high": iv.high,
+                         "inside_noise": iv.low <= 0 <= iv.high, "in_domain": in_domain(inter, task)})
+    return pd.DataFrame(rows, columns=["task", "intermediate", "checkpoints", "heads", "examples", "score", "none_score",
+                                       "delta", "low", "high", "inside_noise", "in_domain"])
+
+
 def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
     """Table 4: one row per intermediate, ours ×100 beside the paper: an intermediate's mean over
     its checkpoints ± their SD; None's mean over its random heads ± their SD (population SDs).
