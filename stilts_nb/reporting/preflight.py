@@ -35,7 +35,8 @@ def check_data(plans: dict) -> None:
             task = get_task(name)  # a bad name fails here, naming itself
             if task.base in BUILT:
                 continue
-            files = (spec.get("task_settings") or {}).get(name, {}).get("files")
+            settings = spec.get("task_settings") or {}  # the exact name over its base, as sweeps read it
+            files = settings.get(name, {}).get("files") or settings.get(task.base, {}).get("files")
             why = _problem(task, spec.get("data_dir"), files)
             if why:
                 problems.setdefault(task.base, (why, []))[1].append(notebook)
