@@ -172,6 +172,7 @@ def test_rescues_on_a_constructed_collapse_pattern():
     assert v.collapse_p == pytest.approx(stats.fisher_exact([[0, 12], [8, 4]]).pvalue)
     assert "rescues: 0/12 of its runs collapsed against 8/12" in v.sentence()
     assert v.rescue_power == pytest.approx(compare.rescue_power(12, 12, 8 / 12, 0.05))
+    assert f"rescue from none's rate (8/12) with power {v.rescue_power:.2f}" in v.sentence()
     # the same shift without collapses is a plain "helps"
     assert judge_one(runs(0.62 + wobble(12, 0.005), 0.05 + wobble(12, 0.005, 6))).kind == "helps"
 

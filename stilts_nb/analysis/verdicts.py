@@ -23,14 +23,13 @@ from that row, so prose and table cannot disagree.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import compare
-from .compare import ALPHA, POWER
+from .compare import ALPHA, POWER, plain  # noqa: F401 -- plain: the one formatter of a setting
 
 FLOOR_SES = 2.0    # a model "learned" a task only if its mean is this many dev-set SEs above the floor
 COLLAPSE_SES = 1.0  # a run "collapsed" at or below the floor + this many SEs of a score at the floor
@@ -103,7 +102,8 @@ class Verdict:
                "MDE": pts(self.detectable), "baseline mean": pts(self.baseline_mean),
                "arm mean": pts(self.arm_mean), "floor": pts(self.floor),
                "collapsed": f"{self.collapsed}/{self.runs}", "collapsed (baseline)": f"{self.collapsed_base}/{self.runs_base}",
-               "Fisher p (Holm)": sig(self.collapse_p)}
+               "Fisher p (Holm)": sig(self.collapse_p),
+               "rescue power": None if self.rescue_power is None else round(self.rescue_power, 2)}
         if self.learned != (0, 0):
             row["intermediate learned"] = f"{self.learned[0]}/{self.learned[1]}"
         if self.examples:
@@ -159,6 +159,10 @@ class Verdict:
             text += (f" Collapsed runs: {r['collapsed']} against {r['collapsed (baseline)']} "
                      f"(Fisher p = {r['Fisher p (Holm)']:.2g} after Holm)")
             text += f", at {'; '.join(self.collapsed_configs)}." if self.collapsed_configs else "."
+        if self.rescue_power is not None:  # what the collapse test could see, stated with it
+            text += (f" Had no run of this arm collapsed, Fisher's test at {ALPHA:g}/{self.family} would have called "
+                     f"it a rescue from {name(self.baseline)}'s rate ({r['collapsed (baseline)']}) with power "
+                     f"{self.rescue_power:.2f}.")
         if self.learned[1] and self.learned[0] < self.learned[1] and self.kind != "intermediate not learned":
             text += f" Only {self.learned[0]} of {self.learned[1]} intermediate checkpoints learned their own task."
         return text
@@ -282,20 +286,6 @@ def _where(runs: pd.DataFrame, limit: float) -> tuple:
     bad = runs[_low(runs, limit)]
     return tuple(f"seed {plain(r.seed)}, lr {plain(r.lr)}, batch {plain(r.batch_size)}, warmup {plain(r.warmup_ratio)}"
                  for r in bad.sort_values(compare.GRID).itertuples())
-
-
-def plain(value) -> str:
-    """A setting as prose and tables show it: 16.0 -> '16' (joined tables carry integers as
-    floats), 1e-05 and 0.0001 -> '1e-5' and '1e-4' (as the paper and parameters/ write learning
-    rates), 0.2 -> '0.2'; anything not a number as str()."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return str(value)
-    if float(value).is_integer():
-        return str(int(value))
-    if abs(value) < 0.01:
-        mantissa, exponent = f"{value:.3e}".split("e")
-        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-    return f"{value:.4g}"
 
 
 RANK = {"intermediate not learned": 0, "not learned": 0, "rescues": 1, "collapses more": 1, "helps": 1,
