@@ -6,28 +6,48 @@ from pathlib import Path
 import yaml
 
 from stilts_nb.reporting import paper
+from stilts_nb.sweeps.plan import seed_blocks
 
 DEMO = Path(__file__).resolve().parents[1] / "parameters" / "demo"
+GRID = ("lr", "batch_size", "warmup_ratio", "seed")
 
 
-def test_the_main_comparison_pairs_at_least_ten_configurations_and_has_the_hellaswag_roles():
-    main = yaml.safe_load((DEMO / "01_baselines.yaml").read_text())["sweep"]
-    grid = main["grid"]
-    assert len(list(itertools.product(*grid.values()))) >= 10
+def spec(name):
+    return yaml.safe_load((DEMO / f"{name}.yaml").read_text())
+
+
+def seeds(sweep):
+    given = sweep["intermediate_training"]["seed"]
+    return given if isinstance(given, list) else [given]
+
+
+def test_the_main_study_replicates_each_intermediate_task_and_has_the_papers_roles_and_regime():
+    values = spec("01_baselines")
+    main = values["sweep"]
+    runs_per_arm = len(list(itertools.product(*(main["grid"][k] for k in GRID))))
+    assert runs_per_arm >= 10  # per arm and target: enough runs for Fisher's test of collapse counts
+    assert len(seeds(main)) >= 6  # the unit of replication is the checkpoint: a t-test over >= 6 of them
     roles = {paper.stand_in_for(i) for i in main["intermediates"]}
     assert {"hellaswag", "hellaswag-p"} <= roles and "synthesis" in main["intermediates"]
+    assert paper.stand_in_for(values["reference"]) == "hellaswag"  # the paper's claim is tested against it
+    assert len(main["targets"]) == 2 and any(t.startswith("cola") for t in main["targets"])  # None fails there
 
 
-def test_the_other_notebooks_reuse_01s_runs_and_keep_at_least_six_pairs():
-    """02-04 train a subset of 01's grid on 01's target with the same settings, so None's runs
-    (and 03's and 04's full-size points) are read from the store, and each verdict can test."""
-    main = yaml.safe_load((DEMO / "01_baselines.yaml").read_text())["sweep"]
-    grid01 = set(itertools.product(*(main["grid"][k] for k in ("lr", "batch_size", "warmup_ratio", "seed"))))
-    same = ("model", "task_settings", "eval_limit", "precision", "batching", "intermediate_training")
+def test_the_other_notebooks_reuse_01s_runs_with_replicated_intermediates():
+    """02-04 train blocks of 01's design on 01's target with the same settings, so None's runs (and
+    03's and 04's full-size points) are read from the store: each of their checkpoints is one of
+    01's, fine-tuned on target seeds from that checkpoint's block in 01."""
+    main = spec("01_baselines")["sweep"]
+    blocks01 = seed_blocks(main["grid"]["seed"], seeds(main))
+    grid01 = set(itertools.product(*(main["grid"][k] for k in GRID)))
+    same = ("model", "eval_limit", "precision", "batching")
     for name in ("02_intermediate_ablation", "03_target_size", "04_intermediate_size"):
-        spec = yaml.safe_load((DEMO / f"{name}.yaml").read_text())["sweep"]
-        grid = set(itertools.product(*(spec["grid"][k] for k in ("lr", "batch_size", "warmup_ratio", "seed"))))
-        assert grid <= grid01 and len(grid) >= 6, name
-        assert main["targets"][0] in spec["targets"], name
-        assert all(spec.get(k) == main.get(k) or k == "task_settings" and
-                   spec[k]["wic"] == main[k]["wic"] for k in same), name
+        sweep = spec(name)["sweep"]
+        assert set(itertools.product(*(sweep["grid"][k] for k in GRID))) <= grid01, name
+        assert main["targets"][0] in sweep["targets"], name
+        assert all(sweep.get(k) == main.get(k) for k in same) and sweep["task_settings"]["wic"] == main["task_settings"]["wic"], name
+        training = {k: v for k, v in sweep["intermediate_training"].items() if k != "seed"}
+        assert training == {k: v for k, v in main["intermediate_training"].items() if k != "seed"}, name
+        assert len(seeds(sweep)) >= 3, name  # replicated, as the verdicts require
+        for checkpoint, block in seed_blocks(sweep["grid"]["seed"], seeds(sweep)).items():
+            assert set(block) <= set(blocks01[checkpoint]), (name, checkpoint)
