@@ -5,8 +5,10 @@ Every function takes the tidy run table (one row per run) with at least the colu
 ``batch_size``, ``warmup_ratio``, ``seed``; ``run_id`` is carried through so every number can be
 traced back to store rows.
 
-``analysis.verdicts`` turns the paired comparisons into the one-word verdicts a report leads with
-(helps, hurts, no difference larger than ±m, inconclusive, not learned), with power sizing.
+``analysis.compare`` holds the one paired comparison every verdict and table uses (the
+intermediate checkpoint as the unit of replication, the paired t-test with Holm, TOST, the exact
+signed-rank check, power and MDE); ``analysis.verdicts`` turns it into the verdicts a report leads
+with; ``analysis.paired`` measures the dev set's own noise, paired, from per-example predictions.
 """
 from .stability import bootstrap_ci, expected_max, near_floor_rate, paired_tests, sensitivity
 from .summary import GRID, deltas, in_task_order, paired_differences, summarize, task_key
