@@ -153,7 +153,7 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
     heads = int(scores.loc[scores["intermediate"] == "none", "seeds"].max()) if (scores["intermediate"] == "none").any() else 0
     ckpts = int(scores[scores["intermediate"] != "none"].groupby(["intermediate", "task"]).size().max()) \
         if (scores["intermediate"] != "none").any() else 0
-    ours = f"ours (mean ± SD over {ckpts} checkpoints; None: over {heads} random heads)"
+    ours = f"ours (mean ± SD over {ckpts} checkpoint{'s' * (ckpts != 1)}; None: over {heads} random heads)"
     for inter, group in scores.groupby("intermediate", sort=False):
         row = {"intermediate": inter}
         quoted = paper.TABLE4.get(inter)
