@@ -77,6 +77,12 @@ def test_not_learned_pre_empts_a_significant_difference():
     v = judge_one(table, floor=0.51)
     assert v.p < 0.05 and v.low > 0  # the test alone would have called it significant
     assert v.kind == "not learned" and "no Δ here means anything" in v.sentence()
+    # the paper's regime when nothing rescues: every run of both arms at the floor, counted and
+    # with the power the collapse test had
+    floor_runs = runs([0.51] * 6, [0.0] * 6, none_collapsed=range(6), collapsed=range(6))
+    w = judge_one(floor_runs, floor=0.51)
+    assert w.kind == "not learned" and "Collapsed runs: 6/6 against 6/6: no rescue." in w.sentence()
+    assert f"with power {w.rescue_power:.2f}." in w.sentence() and w.rescue_power > 0.9
 
 
 def test_an_intermediate_that_learned_nothing_is_no_arm():

@@ -125,6 +125,14 @@ class Verdict:
             return f"descriptive ({self.n} {self.unit}{'s' * (self.n != 1)}: no test)"
         return self.kind
 
+    def _rescue_power(self, r: dict, name) -> str:
+        """What the collapse test could see, stated wherever the baseline collapsed."""
+        if self.rescue_power is None:
+            return ""
+        return (f" Had no run of this arm collapsed, Fisher's test at {ALPHA:g}/{self.family} would have called "
+                f"it a rescue from {name(self.baseline)}'s rate ({r['collapsed (baseline)']}) with power "
+                f"{self.rescue_power:.2f}.")
+
     def sentence(self, name=str) -> str:
         """One reviewer's sentence, from the rounded row; `name` prints task names (e.g. findings.title)."""
         r = self.row()
@@ -133,8 +141,10 @@ class Verdict:
             return (f"{who}: intermediate not learned — none of its {self.learned[1]} checkpoint(s) scored its own task "
                     f"{FLOOR_SES:g} dev-set standard errors above that task's floor, so this arm tests nothing.")
         if self.kind == "not learned":
-            return (f"{who}: not learned — neither mean ({r['baseline mean']:.1f}, {r['arm mean']:.1f}) is "
-                    f"{FLOOR_SES:g} dev-set standard errors above the floor {r['floor']:.1f}, so no Δ here means anything.")
+            text = (f"{who}: not learned — neither mean ({r['baseline mean']:.1f}, {r['arm mean']:.1f}) is "
+                    f"{FLOOR_SES:g} dev-set standard errors above the floor {r['floor']:.1f}, so no Δ here means "
+                    f"anything. Collapsed runs: {r['collapsed']} against {r['collapsed (baseline)']}: no rescue.")
+            return text + self._rescue_power(r, name)
         units = f"{self.n} {self.unit}{'s' * (self.n != 1)}"
         if self.unit == "intermediate checkpoint":
             units += f", each the mean of its {self.configs // max(self.n, 1)} matched configurations"
@@ -159,10 +169,7 @@ class Verdict:
             text += (f" Collapsed runs: {r['collapsed']} against {r['collapsed (baseline)']} "
                      f"(Fisher p = {r['Fisher p (Holm)']:.2g} after Holm)")
             text += f", at {'; '.join(self.collapsed_configs)}." if self.collapsed_configs else "."
-        if self.rescue_power is not None:  # what the collapse test could see, stated with it
-            text += (f" Had no run of this arm collapsed, Fisher's test at {ALPHA:g}/{self.family} would have called "
-                     f"it a rescue from {name(self.baseline)}'s rate ({r['collapsed (baseline)']}) with power "
-                     f"{self.rescue_power:.2f}.")
+        text += self._rescue_power(r, name)
         if self.learned[1] and self.learned[0] < self.learned[1] and self.kind != "intermediate not learned":
             text += f" Only {self.learned[0]} of {self.learned[1]} intermediate checkpoints learned their own task."
         return text
