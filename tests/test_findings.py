@@ -72,8 +72,8 @@ def test_the_paper_claim_compares_the_baselines_with_the_reasoning_task_and_lead
     arms = findings.simple_baselines(spec, "socialiqa@2000")
     assert arms == ["synthesis"]
     out = text(findings.versus_reference(verdicts.judge(recorded(runs), 2.0, baseline="socialiqa@2000", arms=arms)))
-    assert ("**Headline** (the paper's claim, Synthesis against SocialIQA@2000 (stand-in for HellaSwag)): "
-            "Synthesis vs SocialIQA@2000 (stand-in for HellaSwag) on RTE: Δ mean +0.0 points") in out
+    assert ("**Headline** (the paper's claim, Synthesis against SocialIQA@2000 (stand-in for HellaSwag), on a target "
+            "both learned): Synthesis vs SocialIQA@2000 (stand-in for HellaSwag) on RTE: Δ mean +0.0 points") in out
     assert "no difference larger than ±2.0" in out and "None vs" not in out
     assert out.count("Headline") == 1
 

@@ -94,11 +94,11 @@ def test_findings_lead_with_the_verdict_that_matters(smoke):
     text = "".join(o["data"]["text/markdown"] for o in outputs(book) if "text/markdown" in o.get("data", {}))
     # the report leads with the paper's claim (the simple baseline against the reasoning task);
     # a tiny random model learns neither intermediate on 32 examples, so that is what it says
-    assert "**Headline** (the paper's claim, Synthesis against WinoGrande-XS)" in text
+    assert "**Headline** (the paper's claim, Synthesis against WinoGrande-XS" in text
     assert "Synthesis vs WinoGrande-XS on RTE: intermediate not learned" in text
     assert f"**Headline** ({verdicts.HEADLINE_RULE})" in text  # then each arm against None, by its rule
     index = (smoke / "reports" / "smoke" / "index.md").read_text()
-    assert "Headline (the paper's claim, Synthesis against WinoGrande-XS)" in index
+    assert "Headline (the paper's claim, Synthesis against WinoGrande-XS" in index
 
 
 def test_zero_shot_scores_are_read_back_from_the_store(smoke, monkeypatch):

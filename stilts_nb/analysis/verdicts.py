@@ -147,7 +147,10 @@ class Verdict:
             return text + self._rescue_power(r, name)
         units = f"{self.n} {self.unit}{'s' * (self.n != 1)}"
         if self.unit == "intermediate checkpoint":
-            units += f", each the mean of its {self.configs // max(self.n, 1)} matched configurations"
+            per = self.configs // max(self.n, 1)
+            units += (", each one target run paired with None's at its configuration" if per == 1 and self.baseline == "none"
+                      else ", each one target run paired at its configuration" if per == 1
+                      else f", each the mean of its {per} matched configurations")
         elif self.intermediate != "none" and self.learned[1] == 1:
             units += "; one intermediate checkpoint, so the task itself is not replicated"
         if self.kind == "descriptive":

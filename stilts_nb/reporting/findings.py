@@ -71,8 +71,11 @@ def versus_reference(found: list, quoted: str | None = None):
     if not found:
         return _markdown(["no simple baseline has runs paired with the reference task here."], quoted)
     name = _namer(found, None)
-    lines = [f"**Headline** (the paper's claim, {name(found[0].intermediate)} against {name(found[0].baseline)}): "
-             + found[0].sentence(name)]
+    # a target that neither model learned says nothing about the claim: the first arm on a
+    # learned target leads, and the not-learned ones follow (stable: arms and targets in order)
+    found = sorted(found, key=lambda v: v.kind == "not learned")
+    lines = [f"**Headline** (the paper's claim, {name(found[0].intermediate)} against {name(found[0].baseline)}, "
+             f"on a target both learned): " + found[0].sentence(name)]
     lines += [v.sentence(name) for v in found[1:]]
     lines.append(verdicts.power_line(found))
     return _markdown(lines, quoted)
