@@ -220,8 +220,8 @@ def test_notebook_07_reads_the_store_and_trains_nothing(tmp_path, shared_data, m
     text = "".join(o["data"]["text/markdown"] for c in book.cells if c.cell_type == "code"
                    for o in c.outputs if "text/markdown" in o.get("data", {}))
     assert text.count("**Headline**") == 4
-    # three encoders (pretrained, Synthesis, CoLA): the finding says n is too small, not a verdict
-    assert "over n = 3" in text and "too small to conclude" in text
+    # four encoders (pretrained, WinoGrande-XS, Synthesis, CoLA): the finding says n is too small
+    assert "over n = 4" in text and "too small to conclude" in text
 
 
 def test_probe_keeps_the_choices_of_one_example_in_one_fold():
