@@ -29,6 +29,9 @@ def cka_to_pretrained(to_pre: pd.DataFrame):
     return fig
 
 
+LEGEND_PAIRS = 10
+
+
 def cka_between(between: pd.DataFrame, labels: dict):
     """One line per pair of checkpoints: their CKA at each layer, a panel per (target, pooling)."""
     panels = list(between.groupby(["target", "pooling"], sort=False))
@@ -40,7 +43,11 @@ def cka_between(between: pd.DataFrame, labels: dict):
         ax.set_title(f"{target} ({pooling}-pooled)", fontsize=9)
         ax.set_xlabel("layer (0 = embeddings)")
         ax.set_ylabel("CKA between the two checkpoints")
-        ax.legend(fontsize=7)
+        pairs = g.groupby(["a", "b"]).ngroups
+        if pairs <= LEGEND_PAIRS:  # beyond that a legend outgrows the figure: the table beside names them
+            ax.legend(fontsize=7)
+        else:
+            ax.set_title(f"{target} ({pooling}-pooled), {pairs} pairs: see the table", fontsize=9)
     fig.tight_layout()
     return fig
 
