@@ -51,6 +51,12 @@ def collapse_test(collapsed: int, runs: int, collapsed_none: int, runs_none: int
     return compare.collapse_p(collapsed, runs, collapsed_none, runs_none)
 
 
+def above_floor(score: float, floor: float, examples: int, metric: str = "accuracy") -> bool:
+    """Did a model learn a task: its score more than FLOOR_SES dev-set standard errors above the
+    floor? One rule for a target's arms and for an intermediate checkpoint on its own task."""
+    return 100 * (score - floor) > FLOOR_SES * dev_se(score, examples, metric)
+
+
 @dataclass(frozen=True)
 class Verdict:
     target: str
@@ -238,7 +244,7 @@ def _one(target, arm, baseline, group, base, pair, p_t, p_eq, counts, p_fisher, 
     collapsed, runs, collapsed_base, runs_base = counts
     power = (compare.rescue_power(runs, runs_base, collapsed_base / runs_base, level)
              if collapsed_base and runs_base else None)
-    above = [100 * (m - floor) > FLOOR_SES * dev_se(m, n_dev, metric) for m in (base_mean, arm_mean)]
+    above = [above_floor(m, floor, n_dev, metric) for m in (base_mean, arm_mean)]
     if learned[1] and learned[0] == 0:
         kind = "intermediate not learned"
     elif not any(above):
@@ -267,8 +273,7 @@ def _learned(intermediates: pd.DataFrame | None, arm: str) -> tuple:
     own = intermediates[(intermediates["task"] == arm) & intermediates["score"].notna()]
     if own.empty:
         return (0, 0)
-    ok = [100 * (r.score - r.floor) > FLOOR_SES * dev_se(r.score, int(r.dev_examples), getattr(r, "metric", "accuracy"))
-          for r in own.itertuples()]
+    ok = [above_floor(r.score, r.floor, int(r.dev_examples), getattr(r, "metric", "accuracy")) for r in own.itertuples()]
     return (int(sum(ok)), len(ok))
 
 

@@ -214,13 +214,12 @@ def checkpoint_table(checkpoints: pd.DataFrame) -> pd.DataFrame:
     """Each intermediate checkpoint (sweeps.checkpoints) as a report shows it: its task and seed,
     its own dev score and floor ×100, whether it learned its task by the verdicts' rule (more than
     FLOOR_SES dev-set standard errors above the floor) and how many target runs started from it."""
-    from ..analysis.verdicts import FLOOR_SES, dev_se
+    from ..analysis.verdicts import FLOOR_SES, above_floor
 
     def learned(r):
         if pd.isna(r.score) or pd.isna(r.floor) or pd.isna(r.dev_examples):
             return "not finished"
-        gap = 100 * (r.score - r.floor)
-        return "yes" if gap > FLOOR_SES * dev_se(r.score, int(r.dev_examples), r.metric) else "no"
+        return "yes" if above_floor(r.score, r.floor, int(r.dev_examples), r.metric) else "no"
     shown = checkpoints.assign(**{"its own dev score": (100 * checkpoints["score"].astype(float)).round(1),
                                   "floor": (100 * checkpoints["floor"].astype(float)).round(1),
                                   f"learned (> {FLOOR_SES:g} SE above floor)": [learned(r) for r in checkpoints.itertuples()]})
