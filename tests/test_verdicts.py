@@ -244,3 +244,17 @@ def test_a_reader_recomputes_each_p_and_mde_from_the_units_table():
         assert table.loc[arm, "p (t, Holm)"] == float(f"{p:.2g}")
         effect = TTestPower().solve_power(nobs=len(d), alpha=0.05 / len(groups), power=0.8)
         assert table.loc[arm, "MDE"] == round(effect * np.std(d, ddof=1), 1)
+
+
+def test_the_figure_dots_and_the_test_see_the_same_pairs():
+    """Figure 2's per-configuration dots and the verdict's units come from one pairing: the dots
+    averaged per checkpoint are the units the t-test saw; a run None lacks is in neither."""
+    table = runs([0.55, 0.56, 0.57, 0.58, 0.6, 0.61], [0.01, 0.03, -0.02, 0.0, 0.02, 0.04], checkpoints=3)
+    unpaired = table.iloc[[0]].assign(seed=999, intermediate="synthesis", intermediate_seed=42)
+    dots = compare.configuration_differences(pd.concat([table, unpaired]))
+    assert len(dots) == 6 and 999 not in set(dots["seed"])
+    assert dots["diff"].to_numpy() == pytest.approx([1, 3, -2, 0, 2, 4])
+    arm = table[table["intermediate"] == "synthesis"]
+    units = compare.paired(arm, table[table["intermediate"] == "none"])
+    assert units.unit == "intermediate checkpoint"
+    assert units.diffs == pytest.approx([2, -1, 3])  # (1+3)/2, (-2+0)/2, (2+4)/2

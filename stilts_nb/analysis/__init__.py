@@ -11,7 +11,8 @@ signed-rank check, power and MDE); ``analysis.verdicts`` turns it into the verdi
 with; ``analysis.paired`` measures the dev set's own noise, paired, from per-example predictions.
 """
 from .stability import bootstrap_ci, expected_max, near_floor_rate, paired_tests, sensitivity
-from .summary import GRID, deltas, in_task_order, paired_differences, summarize, task_key
+from .compare import configuration_differences
+from .summary import GRID, deltas, in_task_order, summarize, task_key
 
-__all__ = ["GRID", "bootstrap_ci", "deltas", "expected_max", "in_task_order", "near_floor_rate", "paired_differences",
-           "paired_tests", "sensitivity", "summarize", "task_key"]
+__all__ = ["GRID", "bootstrap_ci", "configuration_differences", "deltas", "expected_max", "in_task_order",
+           "near_floor_rate", "paired_tests", "sensitivity", "summarize", "task_key"]

@@ -30,7 +30,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import DescrStatsW
 
-from .summary import GRID
+from .summary import GRID, PAIR, require_columns, scored
 
 ALPHA = 0.05
 POWER = 0.8
@@ -47,11 +47,18 @@ class Paired:
     labels: tuple = ()  # each unit's name: "seed 42" (a checkpoint) or "lr 5e-5, batch 16, ..."
 
 
+def matched(arm: pd.DataFrame, other: pd.DataFrame, on=GRID) -> pd.DataFrame:
+    """`arm`'s runs joined to `other`'s with the same configuration (`on`), with `diff`, the
+    arm's score minus the other's in points: the one pairing every comparison and figure uses."""
+    merged = arm.merge(other[[*on, "score"]], on=list(on), suffixes=("", "_other"))
+    merged["diff"] = 100 * (merged["score"].astype(float) - merged["score_other"].astype(float))
+    return merged
+
+
 def paired(arm: pd.DataFrame, other: pd.DataFrame) -> Paired:
     """`arm` minus `other`, matched on the grid; per checkpoint of `arm` when it has several."""
-    left = arm[[*GRID, "score"] + ([CHECKPOINT] if CHECKPOINT in arm else [])]
-    merged = left.merge(other[[*GRID, "score"]], on=GRID, suffixes=("", "_other"))
-    diff = 100 * (merged["score"].astype(float) - merged["score_other"].astype(float))
+    merged = matched(arm, other)
+    diff = merged["diff"]
     seeds = merged[CHECKPOINT].dropna().unique() if CHECKPOINT in merged else []
     if len(seeds) > 1:  # the checkpoint is the unit: average its block of configurations
         per = diff.groupby(merged[CHECKPOINT]).mean()
@@ -59,6 +66,17 @@ def paired(arm: pd.DataFrame, other: pd.DataFrame) -> Paired:
                       tuple(f"checkpoint seed {int(k)}" for k in per.index))
     labels = tuple(", ".join(f"{k} {plain(v)}" for k, v in zip(GRID, row)) for row in merged[GRID].itertuples(index=False))
     return Paired(diff.to_numpy(dtype=float), "target configuration", len(merged), len(seeds), labels)
+
+
+def configuration_differences(runs: pd.DataFrame, baseline: str = "none",
+                              exclude_diverged: bool = False) -> pd.DataFrame:
+    """One row per configuration an intermediate shares with `baseline` on a target (the dots
+    beside Figure 2's violins): target, intermediate, the grid values and diff (points)."""
+    require_columns(runs, [*PAIR, *GRID, "score"])
+    runs = scored(runs, exclude_diverged)
+    base = runs[runs["intermediate"] == baseline]
+    merged = matched(runs[runs["intermediate"] != baseline], base, on=["target", *GRID])
+    return merged[[*PAIR, *GRID, "diff"]].reset_index(drop=True)
 
 
 def plain(value) -> str:

@@ -35,7 +35,7 @@ def scored(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFrame:
 def summarize(runs: pd.DataFrame, exclude_diverged: bool = False) -> pd.DataFrame:
     """One row per pair: n, min, mean, best (scores as stored, 0-1 or MCC), degenerate count,
     and how many of the pair's runs diverged (0 when they are excluded)."""
-    _require(runs, PAIR + ["score"])
+    require_columns(runs, PAIR + ["score"])
     runs = scored(runs, exclude_diverged)
     grouped = runs.groupby(PAIR, sort=False)
     out = grouped["score"].agg(n="count", min="min", mean="mean", best="max")
@@ -63,19 +63,7 @@ def deltas(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = 
     return pd.DataFrame(rows, columns=["target", "intermediate", "delta_mean", "delta_best", "n", "n_baseline"])
 
 
-def paired_differences(runs: pd.DataFrame, baseline: str = "none", exclude_diverged: bool = False) -> pd.DataFrame:
-    """One row per configuration (the grid columns) that an intermediate shares with `baseline` on
-    a target: target, intermediate, the grid values and diff, its score minus the baseline's (×100)."""
-    _require(runs, PAIR + GRID + ["score"])
-    runs = scored(runs, exclude_diverged)
-    base = runs.loc[runs["intermediate"] == baseline, ["target", *GRID, "score"]]
-    other = runs[runs["intermediate"] != baseline]
-    paired = other.merge(base, on=["target", *GRID], suffixes=("", "_baseline"))
-    paired["diff"] = 100 * (paired["score"] - paired["score_baseline"])
-    return paired[PAIR + GRID + ["diff"]].reset_index(drop=True)
-
-
-def _require(df: pd.DataFrame, columns: list) -> None:
+def require_columns(df: pd.DataFrame, columns: list) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(f"run table lacks columns {missing}; it has {list(df.columns)}")

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from ..analysis.summary import paired_differences
+from ..analysis.compare import configuration_differences
 
 
 def improvement_by_size(deltas, sizes: dict, runs=None):
@@ -28,7 +28,7 @@ def improvement_by_size(deltas, sizes: dict, runs=None):
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     colors = {target: f"C{i}" for i, target in enumerate(dict.fromkeys(table["target"]))}
     if runs is not None:
-        _paired_dots(ax, paired_differences(runs), sizes, colors)
+        _paired_dots(ax, configuration_differences(runs), sizes, colors)
     for target, group in table.groupby("target", sort=False):
         group = group.sort_values("size")
         ax.plot(group["size"], group["delta_best"], "-o", color=colors[target], label=f"{target} best (dev-selected, optimistic)")
