@@ -4,12 +4,12 @@ import pytest
 
 from conftest import REPO
 from report_checks import check_report
-from stilts_nb.reporting import NOTEBOOKS
+from test_notebooks import SECTIONS
 
 DEMO = REPO / "reports" / "demo"
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", SECTIONS)
 def test_committed_demo_report_is_readable(name):
     book = check_report(DEMO / f"{name}.ipynb")
     injected = next(c for c in book.cells if "injected-parameters" in c.metadata.get("tags", []))
@@ -18,5 +18,5 @@ def test_committed_demo_report_is_readable(name):
 
 def test_committed_demo_index_links_every_report():
     page = (DEMO / "index.html").read_text()
-    for name in NOTEBOOKS:
+    for name in SECTIONS:
         assert f'href="{name}.html"' in page, name

@@ -10,7 +10,9 @@ import pytest
 
 from conftest import REPO
 from stilts_nb.errors import UserError
-from stilts_nb.reporting import NOTEBOOKS, load_parameters, planning, profiles, run
+from stilts_nb.reporting import load_parameters, planning, profiles, run, sections
+
+SECTIONS = sections.names(REPO)
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def workspace(tmp_path):
 
 
 def test_source_notebooks_carry_no_outputs():
-    for name in NOTEBOOKS:
+    for name in SECTIONS:
         book = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
         code = [c for c in book.cells if c.cell_type == "code"]
         assert all(not c.outputs and c.execution_count is None for c in code), name
@@ -31,13 +33,13 @@ def test_source_notebooks_carry_no_outputs():
 
 @pytest.mark.parametrize("profile", ["smoke", "demo", "paper"])
 def test_every_profile_names_only_known_parameters(profile):
-    for name in NOTEBOOKS:
+    for name in SECTIONS:
         assert isinstance(load_parameters(profile, name), dict)
 
 
 def test_every_name_a_notebook_uses_is_defined_in_it():
     """No globals().update: the profile's values come from one visible planning.section call."""
-    for name in NOTEBOOKS:
+    for name in SECTIONS:
         book = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
         code = "\n".join(c.source for c in book.cells if c.cell_type == "code")
         assert "globals()" not in code, name

@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from conftest import REPO
+from test_sections import write_parameters, write_section
 from test_sweeps_common import write_sweep
 
 UNWRITABLE = "/proc/1/stilts-out/nested"  # no one, root included, creates files under /proc/1
@@ -41,19 +41,10 @@ def one_line_exit_2(out, *expected):
 
 
 def mini_project(root: Path, params: dict) -> Path:
-    """A project with one profile ("mini") and one notebook that only writes its parameters: the
+    """A project with one profile ("mini") and one section that only writes its parameters: the
     runner's path from the command line to an executed report, in seconds."""
-    (root / "notebooks").mkdir(parents=True)
-    (root / "parameters" / "mini").mkdir(parents=True)
-    book = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell('profile = "mini"\noverrides = {}')
-    cell.metadata["tags"] = ["parameters"]
-    book.cells = [nbformat.v4.new_markdown_cell("# Mini"), cell,
-                  nbformat.v4.new_code_cell("print('ran', profile)")]
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(book, root / "notebooks" / "06_stability.ipynb")
-    import yaml
-    (root / "parameters" / "mini" / "06_stability.yaml").write_text(yaml.safe_dump(params))
+    write_section(root, "06_stability", 6)
+    write_parameters(root, "mini", "06_stability", params)
     return root
 
 

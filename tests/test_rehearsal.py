@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 
 from stilts_nb.errors import UserError
-from stilts_nb.reporting import NOTEBOOKS, load_parameters, run
+from stilts_nb.reporting import load_parameters, run
 from stilts_nb.reporting.preflight import task_names
 from stilts_nb.tasks import get_task, load, samples
-from test_notebooks import workspace  # noqa: F401 -- fixture: a copy of notebooks/ and parameters/
+from test_notebooks import SECTIONS, workspace  # noqa: F401 -- workspace, a fixture: a copy of notebooks/ and parameters/
 
 
 def test_rehearsal_keeps_what_defines_the_paper():
-    for name in NOTEBOOKS:
+    for name in SECTIONS:
         paper, rehearsal = load_parameters("paper", name), load_parameters("paper-rehearsal", name)
         assert set(paper) == set(rehearsal), name
         if "sweep" not in paper:
@@ -45,7 +45,7 @@ def test_rehearsal_flag_needs_an_overlay(workspace):
 
 def test_sample_files_cover_every_task_of_the_paper_profile(tmp_path):
     folder = samples.write(tmp_path)
-    names = set().union(*(task_names(load_parameters("paper", n)) for n in NOTEBOOKS)) - {"synthesis"}
+    names = set().union(*(task_names(load_parameters("paper", n)) for n in SECTIONS)) - {"synthesis"}
     assert {"hellaswag-p@10000", "mednli", "socialiqa", "winogrande_l", "cola"} <= names
     for name in sorted(names):
         for split in ("train", "dev"):
@@ -74,7 +74,7 @@ def test_sample_files_keep_their_bytes(tmp_path):
 def test_paper_rehearsal_end_to_end(workspace, monkeypatch):
     monkeypatch.delenv("STILTS_DATA_DIR", raising=False)  # the rehearsal reads its own files only
     done = run("paper", root=workspace, rehearsal=True, log=lambda *a, **k: None)
-    assert [p.stem for p in done] == list(NOTEBOOKS)
+    assert [p.stem for p in done] == SECTIONS
     assert all(p.parent == workspace / "reports" / "paper-rehearsal" for p in done)
     for path in done:
         book = nbformat.read(path, as_version=4)

@@ -18,7 +18,8 @@ import pytest
 from conftest import REPO
 from report_checks import FIGURE_CELL, LEAKS, check_report, outputs
 from stilts_nb.analysis import verdicts
-from stilts_nb.reporting import NOTEBOOKS, run
+from stilts_nb.reporting import run
+from test_notebooks import SECTIONS
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,7 +34,7 @@ def smoke(tmp_path_factory, shared_data):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STILTS_CACHE", str(root / "cache"))
         done = run("smoke", root=root, log=lambda *a, **k: None)
-    assert [p.stem for p in done] == list(NOTEBOOKS)
+    assert [p.stem for p in done] == SECTIONS
     return root
 
 
@@ -76,7 +77,7 @@ def test_smoke_profile_end_to_end(smoke):
     assert " 0 done" not in status.stdout
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", SECTIONS)
 def test_report_shows_its_figures_and_nothing_of_the_machine(smoke, name):
     path = smoke / "reports" / "smoke" / f"{name}.ipynb"
     book = check_report(path)
@@ -111,9 +112,9 @@ def test_zero_shot_scores_are_read_back_from_the_store(smoke, monkeypatch):
     assert (results(store)["role"] == "zero_shot").sum() >= 4  # none, synthesis; premise checks
     monkeypatch.chdir(smoke)  # the output folder, where the kernels ran
     spec = planning.notebook_spec("smoke", "01_baselines")
-    ckpts = zero_shot_table.checkpoints(spec, str(store))
+    ckpts = zero_shot_table.checkpoints(spec, str(store), study="05_zero_shot")
     monkeypatch.setattr(zero_shot_table, "_evaluate", lambda *a, **k: pytest.fail("recomputed a stored score"))
-    scores = zero_shot_table.scores(spec, ckpts, str(store), ["winogrande_xs"], [12, 42, 87], 32)
+    scores = zero_shot_table.scores(spec, ckpts, str(store), ["winogrande_xs"], [12, 42, 87], 32, study="05_zero_shot")
     table = pd.read_csv(smoke / "figures" / "smoke" / "table4_zero_shot_accuracy.csv")
     ours = "winogrande_xs ours (mean ± SD over 1 checkpoint; None: over 3 random heads)"  # the ± says what it is
     assert list(zero_shot_table.table4(scores, ["winogrande_xs"])[ours]) == list(table[ours])
@@ -122,7 +123,7 @@ def test_zero_shot_scores_are_read_back_from_the_store(smoke, monkeypatch):
 def test_index_lists_every_notebook(smoke):
     folder = smoke / "reports" / "smoke"
     page, md = (folder / "index.html").read_text(), (folder / "index.md").read_text()
-    for name in NOTEBOOKS:
+    for name in SECTIONS:
         assert f'href="{name}.html"' in page and f"({name}.html)" in md
     assert page.count('<img src="data:image/png;base64,') == 6  # every notebook with a figure
     assert "runs ·" in page and "s to execute (papermill)" in page and not LEAKS.search(page + md)

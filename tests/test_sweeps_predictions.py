@@ -212,14 +212,14 @@ def test_a_zero_shot_score_stored_without_predictions_is_scored_again(tmp_path, 
     from stilts_nb.reporting.zero_shot_table import stored_zero_shot
 
     spec, store = {"model": "tiny:bert", "data_dir": str(sample_data)}, tmp_path / "s.sqlite"
-    first = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8)
+    first = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8, study="t")
     (rid,) = results(store).id
     assert len(predictions(store, rid)) == 16
     with Store(store) as s:  # as a store written before predictions were kept has it
         s.db.execute("DELETE FROM predictions")
-    again = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8)
+    again = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8, study="t")
     assert list(results(store).id) == [rid] and again["scores"] == first["scores"]
     df = predictions(store, rid)
     assert list(df.groupby("seed").correct.mean()) == pytest.approx(first["scores"])
-    read = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8)
+    read = stored_zero_shot(spec, str(store), "tiny:bert", None, "winogrande_xs", [1, 2], 8, study="t")
     assert read["scores"] == first["scores"] and "predictions" not in read  # read back, not rescored

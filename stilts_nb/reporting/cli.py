@@ -1,12 +1,14 @@
 """`stilts-nb run --profile NAME [NOTEBOOK ...]`: execute notebooks as reports."""
 from __future__ import annotations
 
-from .runner import NOTEBOOKS, run
+from ..errors import UserError
+from . import sections
+from .runner import project_root, run
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="execute the notebooks with papermill into reports/<profile>/")
-    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=f"default: all ({', '.join(NOTEBOOKS)})")
+    p.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=_default_notebooks())
     p.add_argument("--profile", required=True, help="a folder parameters/NAME/ of notebook YAML files "
                    "(smoke, demo, paper, or your copy of one) or an overlay parameters/NAME.yaml")
     p.add_argument("--store", help="SQLite results store (default: OUT_DIR/runs/stilts.sqlite, or "
@@ -32,3 +34,14 @@ def _main(args) -> int:
         root=args.project, out=args.out_dir or Path.cwd(), rehearsal=args.rehearsal,
         workers=args.workers)
     return 0
+
+
+def _default_notebooks() -> str:
+    """The help's list: the sections of the current folder's project, where `run` looks by
+    default. It is read whenever any sub-command's parser is built, so a folder that is no
+    project, or a broken notebook in one, must not stop `stilts-nb tasks`: `run` reports it."""
+    try:
+        found = sections.names(project_root())
+    except UserError:
+        found = []
+    return f"default: all ({', '.join(found)})" if found else "default: every section of the project"

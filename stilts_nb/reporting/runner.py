@@ -1,15 +1,19 @@
 """papermill driver: parameters/<profile>/<notebook>.yaml -> reports/<profile>/<notebook>.ipynb + .html
 
+The notebooks it runs are the project's sections (sections.py: each notebook declares itself one
+in its own metadata, with its order), those the profile has a parameters file for.
+
 Two folders: the *project* holds the sources (notebooks/, parameters/: a clone of this
 repository), the *output folder* receives everything a run makes: reports/<profile>/,
 figures/<profile>/ and the run store (runs/stilts.sqlite, the one `stilts-nb status` and
 `results` read by default). Both default to the current folder, never to the installed package's
 location. Relative paths in parameter files are taken in the output folder (the kernel runs there).
 
-Everything is checked before the first cell runs: the profile and notebook names, every key of
-every parameters file against the other profiles' names, the output folders, and the
-task data the profile names. A failing cell leaves the executed notebook (with the error in it) and its HTML
-beside the others, and stops the run: later notebooks read what earlier ones produced.
+Everything is checked before the first cell runs: the profile and notebook names (and that each
+file of the profile names a section), every key of every parameters file against the other
+profiles' names, the output folders, and the task data the profile names. A failing cell leaves
+the executed notebook (with the error in it) and its HTML beside the others, and stops the run:
+later notebooks read what earlier ones produced.
 """
 from __future__ import annotations
 
@@ -24,21 +28,36 @@ import yaml
 
 from ..checks import yaml_file
 from ..errors import UserError
-from . import overlays, reports
-
-NOTEBOOKS = ("00_synthesis", "01_baselines", "02_intermediate_ablation", "03_target_size",
-             "04_intermediate_size", "05_zero_shot", "06_stability", "07_representations")
+from . import overlays, reports, sections
 
 
 def profiles(root: Path | None = None) -> list:
-    """The profiles of a project: every folder under parameters/ that holds a notebook's YAML
+    """The profiles of a project: every folder under parameters/ that holds a section's YAML
     (copy parameters/smoke/ to parameters/my-study/ and it is one), and every overlay
     parameters/<name>.yaml (overlays.py). parameters/sweeps/ holds sweep files, so it is none."""
-    folder = Path(root or project_root()) / "parameters"
+    root = Path(root or project_root())
+    folder, known = root / "parameters", sections.names(root)
     found = {d.name for d in folder.iterdir() if d.is_dir()
-             and any((d / f"{name}.yaml").is_file() for name in NOTEBOOKS)} if folder.is_dir() else set()
-    found.update(f.stem for f in folder.glob("*.yaml") if overlays.is_overlay(f.stem, folder.parent))
+             and any((d / f"{name}.yaml").is_file() for name in known)} if folder.is_dir() else set()
+    found.update(f.stem for f in folder.glob("*.yaml") if overlays.is_overlay(f.stem, root))
     return sorted(found)
+
+
+def profile_sections(profile: str, root: Path) -> list:
+    """The sections a profile runs, in order: those it has a parameters file for (an overlay: its
+    base's). A profile without a section's file does not run it, so a copy of a profile made
+    before a section was added keeps working. A file that names no section is refused: its name
+    misspelt would otherwise leave its section unrun without a word."""
+    if overlays.is_overlay(profile, root):
+        return profile_sections(overlays.read(profile, root)["base"], root)
+    known = sections.names(root)
+    files = {f.stem: f for f in sorted((root / "parameters" / profile).glob("*.yaml"))}
+    stray = [f for name, f in files.items() if name not in known]
+    if stray:
+        raise UserError(f"{stray[0]}: parameters for no section: notebooks/{stray[0].stem}.ipynb is "
+                        f"missing or has no metadata {sections.KEY}.order (docs/sections.md); the "
+                        f"sections of this project: {', '.join(known)}")
+    return [name for name in known if name in files]
 
 
 def project_root() -> Path:
@@ -85,11 +104,13 @@ def _select(profile: str, notebooks: list | None, root: Path) -> list:
         raise UserError(f"unknown profile {profile!r}: no folder {root / 'parameters' / profile} with "
                         f"notebook YAML files and no overlay {profile}.yaml there; the profiles of "
                         f"this project: {', '.join(known) or 'none'}")
-    chosen = list(notebooks or NOTEBOOKS)
-    bad = [n for n in chosen if n not in NOTEBOOKS]
+    found = sections.names(root)
+    bad = [n for n in notebooks or () if n not in found]
     if bad:
-        raise UserError(f"unknown notebook(s) {', '.join(bad)}; known: {', '.join(NOTEBOOKS)}")
-    return [n for n in NOTEBOOKS if n in chosen]  # always in pipeline order
+        raise UserError(f"unknown notebook(s) {', '.join(bad)}; known: {', '.join(found)}")
+    own = profile_sections(profile, root)  # named on the command line without a file: load_parameters refuses it
+    chosen = notebooks or own
+    return [n for n in found if n in chosen]  # always in pipeline order
 
 
 def run(profile: str, notebooks: list | None = None, store: str | None = None,
@@ -156,7 +177,7 @@ def _run(profile, notebooks, store, executor, root, out, log, workers=None) -> l
         if workers is not None:  # else each notebook's sweep says (the demo: auto)
             overrides["workers"] = workers
         done = _execute(profile, chosen, root, home, out_dir, overrides, log)
-        reports.write_index(out_dir, home, NOTEBOOKS, store)
+        reports.write_index(out_dir, home, sections.names(root), store)
         return done
     finally:
         os.environ.clear()

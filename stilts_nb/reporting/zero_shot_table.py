@@ -2,7 +2,9 @@
 
 Every zero-shot score is a run in the sweep store (role ``zero_shot``), keyed by what decides
 it: the checkpoint's run id (or the pretrained model), the task's dev data, the head seeds, the
-example limit and the engine version. Re-running the notebook reads the rows back.
+example limit and the engine version. Re-running the notebook reads the rows back. ``study`` is
+the name of the notebook that asks (``section.notebook``): the store notes it beside each score
+and each run of the sweep it reads, and the index counts those as that notebook's runs.
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ ROLE = "zero_shot"
 QUOTED_COLUMN = {"socialiqa": 0, "winogrande": 1}  # the order of paper.TABLE4's pairs
 
 
-def checkpoints(spec: dict, store: str, executor: str = "local") -> pd.DataFrame:
+def checkpoints(spec: dict, store: str, executor: str = "local", *, study: str) -> pd.DataFrame:
     """Intermediate checkpoints of a sweep, one row per seed (trained first if the store lacks them)."""
-    _, plan = sweep_runs(spec, store, executor, name="05_zero_shot")
+    _, plan = sweep_runs(spec, store, executor, name=study)
     runs = intermediate_runs(plan, store)
     return (runs[["task", "seed", "run_id", "status", "score", "checkpoint"]]
             .rename(columns={"task": "intermediate"}).sort_values(["intermediate", "seed"], kind="stable"))
@@ -37,7 +39,7 @@ def shown(ckpts: pd.DataFrame) -> pd.DataFrame:
 
 
 def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, task: str, seeds,
-                     eval_limit) -> dict:
+                     eval_limit, *, study: str) -> dict:
     """The zero-shot result for one (model, task): read from the store, else computed and stored."""
     from ..sweeps.identity import Fingerprints, engine_version, model_source, run_id
     from ..sweeps.schema import SETTING_COLUMNS
@@ -64,7 +66,7 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
                   "seed": list(seeds)[0], "eval_limit": eval_limit, "precision": ident["precision"]}
         # a score, not a training Run: register() reads only these attributes
         row = SimpleNamespace(id=rid, role=ROLE, config=config, identity=ident, intermediate=None,
-                              init_id=init_id, studies=["05_zero_shot"])
+                              init_id=init_id, studies=[study])
         st.register([row], ROLE)
         owner = this_owner()
         st.claim(rid, owner)
@@ -94,7 +96,7 @@ def _multiple_choice(name: str) -> bool:
 
 
 def scores(spec: dict, ckpts: pd.DataFrame, store: str, tasks: list, none_seeds: list,
-           eval_limit=None) -> pd.DataFrame:
+           eval_limit=None, *, study: str) -> pd.DataFrame:
     """One row per (intermediate, checkpoint, task): its score (0-1; None's: the mean over its
     random-head seeds, with their spread), examples, and ``scoring_id``, the stored scoring whose
     per-example predictions the paired noise reads.
@@ -110,7 +112,7 @@ def scores(spec: dict, ckpts: pd.DataFrame, store: str, tasks: list, none_seeds:
         for seed, model, run_id in found:
             for task in tasks:
                 result = stored_zero_shot(spec, store, model, run_id, task,
-                                          none_seeds if inter == "none" else [42], eval_limit)
+                                          none_seeds if inter == "none" else [42], eval_limit, study=study)
                 rows.append({"intermediate": inter, "seed": seed, "task": task,
                              "run_id": run_id or "—  (pretrained model)", "scoring_id": result["scoring_id"],
                              "score": result["score"], "score_std": result["score_std"],
@@ -173,7 +175,7 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
 
 
 def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_limit=None,
-                 cross: tuple = ("hellaswag", "synthesis")) -> pd.DataFrame:
+                 cross: tuple = ("hellaswag", "synthesis"), *, study: str) -> pd.DataFrame:
     """The model trained on pair[0], scored on pair[0] dev and on pair[1] dev (premises removed);
     and the HellaSwag model on the Synthesis dev set (`cross`), where both exist. With several
     checkpoints of a task, its score is their mean (the scorings are shared with Table 4's)."""
@@ -182,7 +184,7 @@ def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_l
     ids = found.groupby("intermediate")["run_id"].agg(list).to_dict()
 
     def score(source, task):
-        return round(100 * sum(stored_zero_shot(spec, store, path, rid, task, [42], eval_limit)["score"]
+        return round(100 * sum(stored_zero_shot(spec, store, path, rid, task, [42], eval_limit, study=study)["score"]
                                for path, rid in zip(paths[source], ids[source])) / len(paths[source]), 1)
 
     rows = []
