@@ -1,7 +1,7 @@
 """`stilts-nb run --profile NAME [NOTEBOOK ...]`: execute notebooks as reports."""
 from __future__ import annotations
 
-from .runner import NOTEBOOKS, run
+from ..reporting.runner import NOTEBOOKS, run
 
 
 def register(sub) -> None:
