@@ -46,7 +46,7 @@ def main(argv=None) -> int:
         os.environ["CUDA_VISIBLE_DEVICES"] = ""  # before torch is imported: our loop and the Trainer see no GPU
     import torch
 
-    from stilts_nb.training.hardware import probe, resolve_precision
+    from stilts_nb.hardware import probe, resolve_precision
 
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("gpu_check: no CUDA device here; use --device cpu for the CPU path")

@@ -1,6 +1,8 @@
 """`stilts-nb` command line. Each pipeline stage registers its own sub-commands.
 
-A stage module exposes ``register(subparsers)``, which adds its parsers and sets ``func``.
+A stage's module in commands/ exposes ``register(subparsers)``, which adds its parsers and sets
+``func``; it imports the stage itself only when its command runs, so `stilts-nb --help` loads
+neither torch nor pandas.
 User mistakes (UserError, and argparse's own complaints) print one line and exit 2; everything
 else is a real bug and keeps its traceback. Output piped into a reader that stops early (head,
 less) ends quietly with status 141, whatever the sub-command. Every sub-command gets a
@@ -9,25 +11,19 @@ description (its help line, unless it has its own) and shows its defaults.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import re
 import sys
 
 from . import __version__
+from .commands import export, reporting, sweeps, synthesis, tasks, training
 from .errors import UserError
 
 # "-1e-5" is no number to argparse (only "-1" and "-.5" are), so `--lr -1e-5` would be "expected
 # one argument"; glued to its flag (--lr=-1e-5) it reaches the range check, which explains itself.
 NEGATIVE = re.compile(r"^-(\d|\.\d|inf$|nan$)")
 
-STAGES = [
-    "stilts_nb.tasks.cli",
-    "stilts_nb.training.cli",
-    "stilts_nb.sweeps.cli",
-    "stilts_nb.reporting.cli",
-    "stilts_nb.synthesis.cli",
-]
+COMMANDS = (tasks, training, sweeps, export, reporting, synthesis)  # the order --help lists them in
 
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -51,8 +47,8 @@ def build_parser() -> Parser:
     parser = Parser(prog="stilts-nb", description=__doc__.splitlines()[0], formatter_class=Formatter)
     parser.add_argument("--version", action="version", version=f"stilts-nb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in STAGES:
-        importlib.import_module(module).register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     for choice in sub._choices_actions:  # the help line each stage gave its sub-command
         cmd = sub.choices[choice.dest]
         cmd.formatter_class = Formatter

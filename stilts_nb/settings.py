@@ -66,16 +66,16 @@ SETTINGS = {
                            sweep="task", metavar="N"),
     "eval_limit": Setting("pos_int", None, "score on the first N dev examples", "eval limit",
                           sweep="task", metavar="N"),
-    # auto: bf16 where the GPU or CPU computes it natively, else fp32; resolved (training/
-    # hardware.py) before a run is hashed, so identities and records never say "auto"
+    # auto: bf16 where the GPU or CPU computes it natively, else fp32; resolved (hardware.py)
+    # before a run is hashed, so identities and records never say "auto"
     "precision": Setting(("fp32", "bf16", "auto"), "fp32",
                          "fp32, or bf16 autocast (master weights stay fp32), or auto: bf16 where "
                          "the GPU or CPU computes it natively", sweep="sweep"),
     # off: absent from the identity, so runs stored before this setting keep their ids
     "tf32": Setting("bool", False, "fp32 matmuls on TF32 tensor cores (GPUs that have them)",
                     sweep="sweep"),
-    # how the same mathematics is computed: resolved per device and precision (training/
-    # hardware.py) before a run starts and recorded with it; not in the identity, because the
+    # how the same mathematics is computed: resolved per device and precision
+    # (hardware.py) before a run starts and recorded with it; not in the identity, because the
     # kernels differ by float rounding only (measured: docs/performance.md)
     "attention": Setting(("auto", "sdpa", "eager"), "auto",
                          "attention kernel: sdpa (fused), eager (plain matmuls), or auto: the "
@@ -126,6 +126,7 @@ SETTINGS = {
 EVAL_SETTINGS = ("task", "model", "eval_limit", "max_length", "max_device_batch", "precision",
                  "pad_to_multiple_of", "data_dir", "files", "out", "progress")
 GRID = [n for n, s in SETTINGS.items() if s.sweep == "grid"]  # one configuration of a sweep
+SWEEP_WIDE = [n for n, s in SETTINGS.items() if s.sweep == "sweep"]  # one value for all of a sweep's runs
 PAPER_GRID = {n: list(SETTINGS[n].paper) for n in GRID}
 PAPER_INTERMEDIATE = {n: SETTINGS[n].intermediate for n in GRID}
 

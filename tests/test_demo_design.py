@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from stilts_nb.reporting import paper
+from stilts_nb import wording
 from stilts_nb.sweeps.plan import seed_blocks
 
 DEMO = Path(__file__).resolve().parents[1] / "parameters" / "demo"
@@ -27,9 +27,9 @@ def test_the_main_study_replicates_each_intermediate_task_and_has_the_papers_rol
     values = spec("01_baselines")
     main = values["sweep"]
     assert len(seeds(main)) >= 6  # the unit of replication is the checkpoint: a t-test over 6 of them
-    roles = {paper.stand_in_for(i) for i in main["intermediates"]}
+    roles = {wording.stand_in_for(i) for i in main["intermediates"]}
     assert {"hellaswag", "hellaswag-p"} <= roles and "synthesis" in main["intermediates"]
-    assert paper.stand_in_for(values["reference"]) == "hellaswag"  # the paper's claim is tested against it
+    assert wording.stand_in_for(values["reference"]) == "hellaswag"  # the paper's claim is tested against it
     assert len(main["targets"]) == 2 and any(t.startswith("cola") for t in main["targets"])  # None fails there
 
 

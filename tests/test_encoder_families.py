@@ -13,7 +13,8 @@ import torch
 from stilts_nb import cli
 from stilts_nb.assets import load_tokenizer
 from stilts_nb.families import FAMILIES, TINY
-from stilts_nb.training import hardware, models
+from stilts_nb import hardware
+from stilts_nb.training import models
 
 # family -> (transformers model_type, tokenizer class, special tokens as cls/sep/pad,
 #            token types the tokenizer emits, pair separator between A and B)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stilts_nb.training import hardware
-from stilts_nb.training.hardware import Capabilities, resolve_precision
+from stilts_nb import hardware
+from stilts_nb.hardware import Capabilities, resolve_precision
 
 AVX2 = Capabilities(cpu_flags=frozenset({"sse4_2", "avx", "avx2", "fma"}))
 AVX512_BF16 = Capabilities(cpu_flags=frozenset({"avx2", "avx512f", "avx512_bf16"}))

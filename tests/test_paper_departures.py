@@ -13,8 +13,9 @@ from stilts_nb.analysis import near_floor_rate
 from stilts_nb.errors import UserError
 from stilts_nb.sweeps import load_sweep, parse_sweep, results, run_sweep
 from stilts_nb.tasks import floor_standard_error, get_task, majority_share
-from stilts_nb.training import evaluate, hardware
-from stilts_nb.training.hardware import Capabilities
+from stilts_nb import hardware
+from stilts_nb.hardware import Capabilities
+from stilts_nb.training import evaluate
 from test_sweeps_common import FakeTrain, sweep_dict
 
 PAPER = REPO / "parameters" / "paper"

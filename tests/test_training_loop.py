@@ -186,7 +186,7 @@ def test_mcc_task_and_cli_writes_metrics(sample_data, tmp_path, capsys):
 def test_cli_relative_file_is_taken_from_here_when_it_exists(tmp_path, monkeypatch):
     import argparse
 
-    from stilts_nb.training.cli import _files
+    from stilts_nb.commands.training import _files
 
     (tmp_path / "mine.tsv").write_text("x\n")
     monkeypatch.chdir(tmp_path)

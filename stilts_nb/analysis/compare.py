@@ -20,7 +20,6 @@ All differences are in points (×100).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +29,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import DescrStatsW
 
+from ..wording import setting
 from .summary import GRID, PAIR, require_columns, scored
 
 ALPHA = 0.05
@@ -64,7 +64,7 @@ def paired(arm: pd.DataFrame, other: pd.DataFrame) -> Paired:
         per = diff.groupby(merged[CHECKPOINT]).mean()
         return Paired(per.to_numpy(dtype=float), "intermediate checkpoint", len(merged), len(seeds),
                       tuple(f"checkpoint seed {int(k)}" for k in per.index))
-    labels = tuple(", ".join(f"{k} {plain(v)}" for k, v in zip(GRID, row)) for row in merged[GRID].itertuples(index=False))
+    labels = tuple(", ".join(f"{k} {setting(v)}" for k, v in zip(GRID, row)) for row in merged[GRID].itertuples(index=False))
     return Paired(diff.to_numpy(dtype=float), "target configuration", len(merged), len(seeds), labels)
 
 
@@ -77,21 +77,6 @@ def configuration_differences(runs: pd.DataFrame, baseline: str = "none",
     base = runs[runs["intermediate"] == baseline]
     merged = matched(runs[runs["intermediate"] != baseline], base, on=["target", *GRID])
     return merged[[*PAIR, *GRID, "diff"]].reset_index(drop=True)
-
-
-def plain(value) -> str:
-    """A setting as prose and tables show it: 16.0 -> '16' (joined tables carry integers as
-    floats), 1e-05 and 0.0001 -> '1e-5' and '1e-4' (as the paper and parameters/ write learning
-    rates), 0.2 -> '0.2'; anything not a number as str()."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return str(value)
-    if float(value).is_integer():
-        return str(int(value))
-    if abs(value) < 0.01:
-        mantissa, exponent = f"{value:.3e}".split("e")
-        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-    return f"{value:.4g}"
-
 
 def t_test(diffs: np.ndarray) -> float:
     """Two-sided paired t-test p of mean 0 (1.0 when nothing differs; 0 when every unit differs

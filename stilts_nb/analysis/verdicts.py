@@ -28,8 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..wording import p_text, points, settings_label, significant
 from . import compare
-from .compare import ALPHA, POWER, plain  # noqa: F401 -- plain: the one formatter of a setting
+from .compare import ALPHA, POWER
 
 FLOOR_SES = 2.0    # a model "learned" a task only if its mean is this many dev-set SEs above the floor
 COLLAPSE_SES = 1.0  # a run "collapsed" at or below the floor + this many SEs of a score at the floor
@@ -93,27 +94,24 @@ class Verdict:
     units: tuple = ()         # (label, Δ points) per unit: what the test saw, for a reader to recompute
 
     def row(self) -> dict:
-        """The table's values, each rounded once; ``sentence`` formats from these."""
-        def pts(x):
-            return None if x is None or not math.isfinite(x) else round(float(x), 1)
-
-        def sig(p):
-            return None if p is None or not math.isfinite(p) else float(f"{p:.2g}")
+        """The table's values, each rounded once (wording.points, wording.significant);
+        ``sentence`` formats from these."""
         row = {"target": self.target, "intermediate": self.intermediate, "versus": self.baseline,
                "verdict": self.label(), "unit": self.unit, "n": self.n, "configurations": self.configs,
-               "Δ mean": pts(self.mean), "low": pts(self.low), "high": pts(self.high),
-               "p (t, Holm)": sig(self.p), "family": self.family,
-               "signed-rank p (exact)": sig(self.signed_rank),
-               "90% low": pts(self.eq_low), "90% high": pts(self.eq_high), "TOST p (Holm)": sig(self.eq_p),
-               "MDE": pts(self.detectable), "baseline mean": pts(self.baseline_mean),
-               "arm mean": pts(self.arm_mean), "floor": pts(self.floor),
+               "Δ mean": points(self.mean), "low": points(self.low), "high": points(self.high),
+               "p (t, Holm)": significant(self.p), "family": self.family,
+               "signed-rank p (exact)": significant(self.signed_rank),
+               "90% low": points(self.eq_low), "90% high": points(self.eq_high),
+               "TOST p (Holm)": significant(self.eq_p),
+               "MDE": points(self.detectable), "baseline mean": points(self.baseline_mean),
+               "arm mean": points(self.arm_mean), "floor": points(self.floor),
                "collapsed": f"{self.collapsed}/{self.runs}", "collapsed (baseline)": f"{self.collapsed_base}/{self.runs_base}",
-               "Fisher p (Holm)": sig(self.collapse_p),
+               "Fisher p (Holm)": significant(self.collapse_p),
                "rescue power": None if self.rescue_power is None else round(self.rescue_power, 2)}
         if self.learned != (0, 0):
             row["intermediate learned"] = f"{self.learned[0]}/{self.learned[1]}"
         if self.examples:
-            row["examples low"], row["examples high"] = pts(self.examples[0]), pts(self.examples[1])
+            row["examples low"], row["examples high"] = points(self.examples[0]), points(self.examples[1])
         return row
 
     def label(self) -> str:
@@ -163,20 +161,20 @@ class Verdict:
             text = f"{who}: Δ mean {r['Δ mean']:+.1f} points (range {r['low']:+.1f} to {r['high']:+.1f}, {units}): {self.label()}"
         else:
             text = (f"{who}: Δ mean {r['Δ mean']:+.1f} points (95% t-interval {r['low']:+.1f} to {r['high']:+.1f}, "
-                    f"{units}; t-test p = {r['p (t, Holm)']:.2g} after Holm over {self.family}): {self.label()}")
+                    f"{units}; t-test p = {p_text(r['p (t, Holm)'])} after Holm over {self.family}): {self.label()}")
             if self.kind == "no difference":
                 text += (f" — the 90% interval {r['90% low']:+.1f} to {r['90% high']:+.1f} lies inside "
-                         f"±{self.margin:.1f} (TOST p = {r['TOST p (Holm)']:.2g} after Holm)")
+                         f"±{self.margin:.1f} (TOST p = {p_text(r['TOST p (Holm)'])} after Holm)")
         if self.kind in ("rescues", "collapses more"):
             text += (f": {r['collapsed']} of its runs collapsed against {r['collapsed (baseline)']} of "
-                     f"{name(self.baseline)}'s (Fisher p = {r['Fisher p (Holm)']:.2g} after Holm over {self.family})")
+                     f"{name(self.baseline)}'s (Fisher p = {p_text(r['Fisher p (Holm)'])} after Holm over {self.family})")
         if self.examples:
             text += (f"; resampling dev examples and configurations together, Δ mean lies in "
                      f"{r['examples low']:+.1f} to {r['examples high']:+.1f}")
         text += "."
         if self.kind not in ("rescues", "collapses more") and (self.collapsed or self.collapsed_base):
             text += (f" Collapsed runs: {r['collapsed']} against {r['collapsed (baseline)']} "
-                     f"(Fisher p = {r['Fisher p (Holm)']:.2g} after Holm)")
+                     f"(Fisher p = {p_text(r['Fisher p (Holm)'])} after Holm)")
             text += f", at {'; '.join(self.collapsed_configs)}." if self.collapsed_configs else "."
         text += self._rescue_power(r, name)
         if self.learned[1] and self.learned[0] < self.learned[1] and self.kind != "intermediate not learned":
@@ -299,8 +297,7 @@ def _where(runs: pd.DataFrame, limit: float) -> tuple:
     """'seed 12, lr 1e-5, batch 16, warmup 0.2' for each collapsed run, in grid order (a run table
     joined with another may carry seed and batch as floats: shown as the integers they are)."""
     bad = runs[_low(runs, limit)]
-    return tuple(f"seed {plain(r.seed)}, lr {plain(r.lr)}, batch {plain(r.batch_size)}, warmup {plain(r.warmup_ratio)}"
-                 for r in bad.sort_values(compare.GRID).itertuples())
+    return tuple(settings_label(r) for r in bad.sort_values(compare.GRID).itertuples())
 
 
 RANK = {"intermediate not learned": 0, "not learned": 0, "rescues": 1, "collapses more": 1, "helps": 1,
@@ -340,7 +337,7 @@ def power_line(found: list[Verdict]) -> str:
         return (f"power: {shown} per comparison: no minimum detectable effect could be computed (fewer than two "
                 f"units, or units that did not vary), so no effect size can be promised detectable.")
     low, high = min(v.detectable for v in tested), max(v.detectable for v in tested)
-    span = f"{low:.1f}" if round(low, 1) == round(high, 1) else f"{low:.1f} to {high:.1f}"
+    span = f"{low:.1f}" if points(low) == points(high) else f"{low:.1f} to {high:.1f}"
     k = tested[0].family
     return (f"power: with {shown} per comparison, the paired t-test at Holm's first-step level "
             f"{ALPHA:g}/{k} detects a true Δ mean of {span} points with {POWER:.0%} power (from each "

@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ..analysis.verdicts import dev_se
+from ..wording import stand_in_for
 
 BAND_SES = 2.0        # the band's half-width in standard errors of a score at the floor
 NAME_CHARS = 12       # an intermediate's name is wrapped (at @, - or _) into lines this long
@@ -122,7 +123,6 @@ BEST_FOOTNOTE = "* best: dev-selected, optimistic"
 def _tick_label(name: str, data) -> str:
     """The intermediate's name (wrapped), what it stands in for (an offline stand-in is never
     shown as the paper's task), its number of runs and its best / mean / min."""
-    from ..reporting.paper import stand_in_for
     from ..tasks import get_task
 
     s = data.loc[data["intermediate"] == name, "score100"]

@@ -42,7 +42,7 @@ def extract_all(st, target: str, models: list, values: dict, log=print) -> tuple
     if choices:  # one row per (example, choice): 1 where it is the right one
         labels = (np.repeat(labels, choices) == np.tile(np.arange(choices), len(labels))).astype(int)
         groups = np.repeat(groups, choices)
-    from ..training.hardware import resolve_precision
+    from ..hardware import resolve_precision
 
     # bf16 where the runs were, if this machine computes it natively: emulated bf16 on an
     # AVX2-only CPU runs ~100x slower than fp32 (README, "Precision")

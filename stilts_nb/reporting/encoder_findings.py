@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis import representations as rep
+from ..wording import p_text, stand_in_for
 from .findings import _markdown, title
-from .paper import stand_in_for
 
 QUOTED = ("the intermediate task offers some high-level guidance to bridge the gaps between the "
           "pretraining and fine-tuning phase (Section 5.3); \"this is just an unverified hypothesis\" "
@@ -155,7 +155,7 @@ def bridge(summary: pd.DataFrame):
                  + (f", in a median {share:.0f}% of None's steps" if pd.notna(share) else ""))
         found.append((p, -k, f"{r['checkpoint']} → {title(r['target'])}: first-epoch loss {r['first-epoch loss']:.3f} "
                       f"against None's {none_first:.3f}, lower in {k} of {n} "
-                      f"pairs (sign test p = {p:.2g}): {word}; {reach}."))
+                      f"pairs (sign test p = {p_text(p)}): {word}; {reach}."))
     found.sort(key=lambda f: f[:2])
     lines = [f"**Headline** ({BRIDGE_RULE}): {found[0][2]}"] + [f[2] for f in found[1:]]
     return _markdown(lines, QUOTED)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..wording import SETTING_NAMES, count, p_text, points, settings_label, stand_in_for
+
 HEAD = "**Finding (computed from the tables above).**"
 
 
@@ -38,8 +40,6 @@ def title(name: str) -> str:
 def as_intermediate(name: str) -> str:
     """An intermediate's title, with what it stands in for: 'SocialIQA-p@2000 (stand-in for
     HellaSwag-p)', so a stand-in is never read as the paper's task."""
-    from .paper import stand_in_for
-
     instead = stand_in_for(name)
     return f"{title(name)} (stand-in for {title(instead)})" if instead else title(name)
 
@@ -93,7 +93,7 @@ def _namer(found: list, sizes: dict | None):
 
     def name(task):
         shown = as_intermediate(task) if task in arms else title(task)
-        return f"{shown} ({sizes[task]:,} examples)" if sizes and task in sizes else shown
+        return f"{shown} ({count(sizes[task])} examples)" if sizes and task in sizes else shown
     return name
 
 
@@ -144,10 +144,10 @@ def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
         for inter in [i for i in per["intermediate"].unique() if i != "none"]:
             k, n = counts.loc[(target, inter), ["near_floor", "n"]]
             p = collapse_test(int(k), int(n), int(k0), int(n0)) if n0 else 1.0
-            where = "; ".join(_settings(r, varying) for r in low[low["intermediate"] == inter].itertuples())
+            where = "; ".join(settings_label(r, varying) for r in low[low["intermediate"] == inter].itertuples())
             word = near_floor_verdict(int(k), int(n), int(k0), int(n0), p)
             text = (f"{as_intermediate(inter)} → {title(target)}: {word} — {k} of {n} runs at or below the floor + {margin}, "
-                    f"None {k0} of {n0} (Fisher's exact p = {p:.2g})" + (f"; at {where}." if where else "."))
+                    f"None {k0} of {n0} (Fisher's exact p = {p_text(p)})" + (f"; at {where}." if where else "."))
             found.append((p, -k - k0, text))
     if not found:
         return _markdown(["no intermediate has runs beside None's here: nothing to compare."], quoted)
@@ -160,16 +160,6 @@ def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
         lines.append("no intermediate's count differs from None's beyond what chance gives at these run counts "
                      "(Fisher's exact p ≥ 0.05 everywhere).")
     return _markdown(lines, quoted)
-
-
-SETTING_NAMES = {"seed": "seed", "lr": "lr", "batch_size": "batch", "warmup_ratio": "warmup"}
-
-
-def _settings(run, columns) -> str:
-    """'seed 12, lr 0.0001': the settings that tell a run apart from its pair's others."""
-    from ..analysis.verdicts import plain
-
-    return ", ".join(f"{SETTING_NAMES[c]} {plain(getattr(run, c))}" for c in columns)
 
 
 NEAR_FLOOR_RULE = ("verdict: more or fewer runs at the floor than None where Fisher's exact p < 0.05, else "
@@ -239,15 +229,15 @@ def premise_check(drop: pd.DataFrame, chance: float, quoted: str | None = None):
     if len(ours) < 2:
         return _markdown(["the premise check could not run here (its checkpoint is missing)."], quoted)
     # the table shows one decimal: every number below is computed from those shown values
-    full, stripped = (round(float(ours.iloc[i]["ours"]), 1) for i in (0, 1))
-    chance = round(100 * chance, 1)
-    change = round(full - stripped, 1)
+    full, stripped = (points(float(ours.iloc[i]["ours"])) for i in (0, 1))
+    chance = points(100 * chance)
+    change = points(full - stripped)
     effect = (f"removing the premises costs {change:.1f} points" if change > 0 else
               f"removing the premises raises the score by {-change:.1f} points" if change < 0 else
               "removing the premises leaves the score unchanged")
     return _markdown([f"the model trained on {title(ours.iloc[0]['scored on (dev)'])} scores {full:.1f} on its "
                       f"dev set and {stripped:.1f} with the premises removed (chance {chance:.1f}): {effect}, "
-                      f"and the endings alone score {_from_chance(round(stripped - chance, 1))}."], quoted)
+                      f"and the endings alone score {_from_chance(points(stripped - chance))}."], quoted)
 
 
 def _from_chance(gap: float) -> str:

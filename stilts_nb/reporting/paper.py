@@ -24,19 +24,6 @@ TABLE4 = {"none": (35.0, 52.3), "synthesis": (43.2, 54.3), "hellaswag-p": (44.0,
 HELLASWAG_PREMISE_DROP = (84.8, 65.0)
 HELLASWAG_ON_SYNTHESIS = 75.3
 
-# Offline stand-ins: a task used as an intermediate in place of the paper's one, which the demo
-# cannot load (no HellaSwag offline). Keyed by the name without its @N size. Facts of this
-# study, not of one profile: the paper never trains on SocialIQA or Synthesis-sh as intermediates.
-STAND_INS = {"socialiqa": "hellaswag", "socialiqa-p": "hellaswag-p", "socialiqa-sh": "hellaswag-sh",
-             "synthesis-sh": "hellaswag-sh"}
-
-
-def stand_in_for(name: str) -> str | None:
-    """'socialiqa-p@2000' -> 'hellaswag-p' (the paper's task it replaces); None for a task the
-    paper itself used."""
-    return STAND_INS.get(name.split("@")[0])
-
-
 # What each notebook's finding sets beside ours, in the paper's words and numbers.
 CLAIMS = {
     "baselines": "the two baselines that teach no reasoning help about as much as HellaSwag: best-of-grid "

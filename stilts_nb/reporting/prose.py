@@ -37,7 +37,7 @@ def parameters(profile: str, notebook: str, values: dict, sweep: dict | None = N
     from IPython.display import Markdown
 
     from ..sweeps.plan import KEEP_HEAD_RULE
-    from ..training.hardware import kernel_family
+    from ..hardware import kernel_family
 
     text = yaml.dump(values, Dumper=_settings_dumper(), sort_keys=False, default_flow_style=None, width=100).strip()
     rule = f"\n\nNot as written for every run: {KEEP_HEAD_RULE}." if (sweep or {}).get("keep_head") else ""
@@ -52,13 +52,13 @@ def _settings_dumper():
     writes 0.0001 and 5.0e-05), still a float when the YAML is read back."""
     import yaml
 
-    from ..analysis.verdicts import plain
+    from ..wording import setting
 
     class Dumper(yaml.SafeDumper):
         pass
 
     def small_float(dumper, value):
-        text = plain(value)
+        text = setting(value)
         if "e" in text:
             mantissa, exponent = text.split("e")
             # PyYAML reads 1e-4 (no dot) back as a string: the mantissa keeps its dot

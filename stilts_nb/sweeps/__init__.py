@@ -5,22 +5,14 @@
     run_sweep(sweep, "runs/stilts.sqlite")          # trains only what the store lacks
     df = results("runs/stilts.sqlite", status="done")
 
-See docs/sweeps.md. Names are imported on first use, so `stilts-nb --help` does not pay for
-pandas and torch.
+See docs/sweeps.md.
 """
-import importlib
+from .config import PAPER_GRID, PAPER_INTERMEDIATE, Study, Sweep, load_sweep, parse_sweep
+from .plan import Plan, Run, expand, seed_blocks
+from .run import dry_run, format_dry_run, run_sweep
+from .store import Store, default_path
+from .tidy import checkpoints, results
 
-_NAMES = {
-    "PAPER_GRID": "config", "PAPER_INTERMEDIATE": "config", "Study": "config", "Sweep": "config",
-    "load_sweep": "config", "parse_sweep": "config", "Plan": "plan", "Run": "plan",
-    "expand": "plan", "seed_blocks": "plan", "results": "tidy", "checkpoints": "tidy",
-    "dry_run": "run", "format_dry_run": "run",
-    "run_sweep": "run", "Store": "store", "default_path": "store",
-}
-__all__ = sorted(_NAMES)
-
-
-def __getattr__(name):
-    if name not in _NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+__all__ = ["PAPER_GRID", "PAPER_INTERMEDIATE", "Plan", "Run", "Store", "Study", "Sweep", "checkpoints",
+           "default_path", "dry_run", "expand", "format_dry_run", "load_sweep", "parse_sweep", "results",
+           "run_sweep", "seed_blocks"]

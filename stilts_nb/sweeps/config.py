@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import UserError
-from ..settings import EXPECTED, PAPER_GRID, PAPER_INTERMEDIATE, SETTINGS, ok, show
+from ..settings import EXPECTED, PAPER_GRID, PAPER_INTERMEDIATE, SETTINGS, SWEEP_WIDE, ok, show
 
 NONE = "none"  # the intermediate "task" that means: start from the pretrained model
 
@@ -35,7 +35,7 @@ NONE = "none"  # the intermediate "task" that means: start from the pretrained m
 # run settings (precision, batching, ...). The rest are the sweep's own keys.
 GRID = {n: SETTINGS[n].kind for n in SETTINGS if SETTINGS[n].sweep == "grid"}
 RUN_SETTINGS = {n: SETTINGS[n].kind for n in SETTINGS if SETTINGS[n].sweep == "task"}
-SWEEP_SETTINGS = {n: SETTINGS[n].kind for n in SETTINGS if SETTINGS[n].sweep == "sweep"}
+SWEEP_SETTINGS = {n: SETTINGS[n].kind for n in SWEEP_WIDE}
 TOP = {
     "name": "str", "description": "str", "model": "str", "store": "str",
     **SWEEP_SETTINGS, "save_targets": "bool", **RUN_SETTINGS,

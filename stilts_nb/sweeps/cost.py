@@ -95,7 +95,7 @@ def throughput(sweep) -> tuple:
     stated = sweep.cost.get("effective_tflops")
     if stated is not None:
         return float(stated), "as stated in the sweep file"
-    from ..training.hardware import resolve_precision
+    from ..hardware import resolve_precision
 
     precision = resolve_precision(sweep.run_setting("precision"))  # a sweep-wide run setting
     peak = PEAK_TFLOPS.get(precision)

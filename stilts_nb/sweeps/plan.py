@@ -70,7 +70,7 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
 
     def make(task_name, role, hp, init: Run | None, intermediate):
         from ..training.config import TrainConfig
-        from ..training.hardware import resolve_precision  # auto -> what this machine runs fast
+        from ..hardware import resolve_precision  # auto -> what this machine runs fast
 
         task = get_task(task_name)
         s = sweep.settings_for(task, role)

@@ -11,7 +11,7 @@ before the setting existed does not record it), times as timestamps, and ``sweep
 sweep/study names that asked for the run. ``stale`` says why a stored run would not be reused today (an older training engine
 or an edited task definition: sweeps/identity.py, stale_reason), empty while it would; such runs
 stay readable but no sweep or report counts them again. ``kernel`` is the family of matrix
-kernels the run computed with (training/hardware.py), beside its ``precision``.
+kernels the run computed with (stilts_nb/hardware.py), beside its ``precision``.
 ``predictions`` counts the per-example predictions a run keeps (0: none; sweeps/predictions.py
 reads them). ``intermediate_seed`` is, for a run that starts from an intermediate checkpoint (a
 target; 05's zero-shot scorings), the seed of that intermediate run (``init_id``); NA after None

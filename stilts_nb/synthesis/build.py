@@ -16,10 +16,10 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
+from ..hardware import kernel_family
 from .corpus import Pool, SentenceRule, corpus_label, sentence_pool
 from .examples import accept, label_for, length_rule_accuracy, place
 from .generate import Generator, Sampling, batch_seed, load_causal_lm, resolve_dtype
-from ..training.hardware import kernel_family
 from .build_files import FORMAT, BuildFiles, content_hash
 
 

@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import (batching, compiled, data, embedding_grad, evaluate, hardware, microbatch, models,
-               tracking)
+from .. import hardware
+from . import batching, compiled, data, embedding_grad, evaluate, microbatch, models, tracking
 from .device import environment, free_memory, make_accelerator
 from .result import RunResult
 

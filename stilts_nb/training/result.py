@@ -41,7 +41,7 @@ class RunResult:
     eval_examples: int
     data_fingerprint: dict          # split -> content fingerprint
     precision: str                  # resolved: never "auto"
-    kernel: str                     # family of matrix kernels (training/hardware.py)
+    kernel: str                     # family of matrix kernels (stilts_nb/hardware.py)
     tf32: bool
     attention: str
     compile: str

@@ -5,8 +5,9 @@ import statistics
 import time
 from dataclasses import replace
 
+from .. import hardware
 from ..errors import UserError
-from . import batching, data, hardware, models
+from . import batching, data, models
 from .device import environment, free_memory, make_accelerator
 from .evaluate import baseline, predict_scored, prediction_record, score, write_metrics
 

@@ -5,10 +5,6 @@ import json
 import sys
 import time
 
-from .build import SynthesisConfig, build
-from .corpus import SentenceRule
-from .generate import Sampling
-
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -45,6 +41,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from .. import checks
+    from ..synthesis import Sampling, SentenceRule, SynthesisConfig, build
 
     checks.writable_file(args.out, "--out")
     checks.model(args.generator)

@@ -10,6 +10,10 @@ identifies runs by) the precision that was actually used, never "auto":
   ~133 for fp32, a hundred times slower.
 A run planned on one machine and executed on another (a CPU driver submitting to GPU workers)
 gets the planning machine's answer: name the precision explicitly there.
+
+Not in training/: synthesis (before training in the pipeline) records the kernels its fake
+endings were sampled with, sweeps resolve precision when they plan, and reports say where
+they ran, so the machine's facts sit beside the other modules every stage may import.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..errors import UserError
-from . import sections
-from .runner import project_root, run
+from ..reporting import sections
+from ..reporting.runner import project_root, run
 
 
 def register(sub) -> None:

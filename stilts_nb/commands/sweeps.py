@@ -21,7 +21,7 @@ SLURM_FLAGS = (("partition", str, "SLURM partition"), ("time-min", int, "time li
 
 
 def register(sub) -> None:
-    from ..settings import add_flags, int_or_auto
+    from ..settings import SWEEP_WIDE, add_flags, int_or_auto
 
     p = sub.add_parser("sweep", help="train every run of a sweep file that the store does not have yet")
     p.add_argument("config", help="sweep YAML, e.g. parameters/sweeps/demo_rte.yaml")
@@ -44,10 +44,8 @@ def register(sub) -> None:
                    help="leave runs another live process is training to it instead of waiting")
     p.add_argument("--json", action="store_true", help="machine-readable dry-run / summary")
     p.add_argument("--no-progress", action="store_true")
-    from .config import SWEEP_SETTINGS
-
     group = p.add_argument_group("sweep-wide run settings (override the file's)")
-    p.set_defaults(func=run_sweep_cmd, settings=add_flags(group, SWEEP_SETTINGS, override=True))
+    p.set_defaults(func=run_sweep_cmd, settings=add_flags(group, SWEEP_WIDE, override=True))
 
     p = sub.add_parser("results", help="the runs in a store, as a table, CSV or JSON")
     p.add_argument("--store")
@@ -67,16 +65,12 @@ def register(sub) -> None:
                    help="redraw every SECONDS (default 10) until the sweep is over or Ctrl-C")
     p.set_defaults(func=run_status)
 
-    from .export import register as register_export
-
-    register_export(sub)
-
 
 def run_sweep_cmd(args) -> int:
     from ..checks import small_text_file
-    from .config import load_sweep
-    from .packing import with_flags
-    from .run import dry_run, format_dry_run, run_sweep
+    from ..sweeps.config import load_sweep
+    from ..sweeps.packing import with_flags
+    from ..sweeps.run import dry_run, format_dry_run, run_sweep
 
     small_text_file(args.config, "a sweep file")
     sweep = load_sweep(args.config, {n: getattr(args, n) for n in args.settings if hasattr(args, n)})
@@ -126,8 +120,8 @@ def _terminate(signum, frame):
 
 
 def run_results(args) -> int:
-    from .tidy import TABLE, results
-    from .run import store_path
+    from ..sweeps.run import store_path
+    from ..sweeps.tidy import TABLE, results
 
     if args.predictions or args.out:
         return _export_predictions(args, store_path(None, args.store))
@@ -152,7 +146,7 @@ def run_results(args) -> int:
 
 
 def _export_predictions(args, path) -> int:
-    from .predictions import export, predictions
+    from ..sweeps.predictions import export, predictions
 
     if not args.predictions:
         raise UserError("--out is for --predictions RUN_ID...")
@@ -173,7 +167,7 @@ def _export_predictions(args, path) -> int:
 
 
 def run_status(args) -> int:
-    from .run import store_path
+    from ..sweeps.run import store_path
 
     path = store_path(None, args.store)
     if not args.watch:
@@ -198,7 +192,7 @@ def run_status(args) -> int:
 
 def _print_status(path) -> int:
     """Print the store's status; returns how many runs are still pending or running."""
-    from .store import Store, owner_alive
+    from ..sweeps.store import Store, owner_alive
 
     with Store(path, create=False) as s:
         counts = s.counts()
@@ -242,7 +236,7 @@ def _print_stale(store) -> None:
     readable, but are not the results of the code and task definitions installed now."""
     from collections import Counter
 
-    from .identity import stale_reason
+    from ..sweeps.identity import stale_reason
 
     reasons = Counter()
     for (identity,) in store.db.execute("SELECT identity FROM runs WHERE status IN ('done', 'diverged')"):

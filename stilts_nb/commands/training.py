@@ -46,8 +46,8 @@ def _files(args) -> dict | None:
 
 def run_train(args) -> int:
     from ..checks import train_args
-    from .config import TrainConfig
-    from .loop import train
+    from ..training.config import TrainConfig
+    from ..training.loop import train
 
     train_args(args)
     cfg = TrainConfig(**_settings(args), files=_files(args))
@@ -66,8 +66,8 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     from ..checks import train_args
-    from .config import EvalConfig
-    from .score_untrained import zero_shot
+    from ..training.config import EvalConfig
+    from ..training.score_untrained import zero_shot
 
     train_args(args)
     try:

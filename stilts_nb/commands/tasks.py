@@ -5,8 +5,8 @@ import json
 
 from ..assets import data_dir as resolve_data_dir
 from ..errors import MissingData, UserError
-from . import TASKS, SPLITS, examples, get_task, load
-from .content import content_id
+from ..tasks import TASKS, SPLITS, examples, get_task, load
+from ..tasks.content import content_id
 
 # The paper's named variants, listed beside the registered tasks.
 VARIANTS = ("hellaswag-p", "hellaswag-sh", "synthesis-p", "synthesis-sh")
