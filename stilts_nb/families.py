@@ -1,6 +1,6 @@
-"""Tiny stand-ins of the encoder families researchers fine-tune today, beside tiny:roberta.
+"""Tiny models of the encoder families researchers fine-tune today, beside tiny:roberta.
 
-Each family differs from RoBERTa where the engine makes assumptions, and its stand-in keeps
+Each family differs from RoBERTa where the engine makes assumptions, and its tiny model keeps
 those differences while shrinking the scale (hidden 32, 2 layers, random weights, seed 0):
 
 - the tokenizer algorithm and its special tokens, built with the family's own transformers
@@ -13,7 +13,7 @@ those differences while shrinking the scale (hidden 32, 2 layers, random weights
   a context pooler outside its encoder prefix, ALBERT and ELECTRA a factorised embedding;
 - attention kernels: DeBERTa's disentangled attention has no sdpa path in transformers.
 
-A leaf module: standins.py, which imports it, gives the training text and caches the result.
+A leaf module: tiny_models.py, which imports it, gives the training text and caches the result.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ TINY = tuple(FAMILIES)
 
 def build_tokenizer(name: str, corpus):
     """The family's own transformers tokenizer class over a vocabulary trained here on the lines
-    `corpus()` yields (standins.py passes its Wikipedia sample: this module imports none)."""
+    `corpus()` yields (tiny_models.py passes its Wikipedia sample: this module imports none)."""
     import transformers
 
     fam = FAMILIES[name]
@@ -133,7 +133,7 @@ def _modernbert_tokenizer(corpus, special: tuple):
 
 
 def config(name: str, tokenizer):
-    """The tiny architecture of a family's stand-in, with its tokenizer's special ids."""
+    """The tiny architecture of a family's tiny model, with its tokenizer's special ids."""
     import transformers
 
     size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)

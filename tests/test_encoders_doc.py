@@ -1,4 +1,4 @@
-"""docs/encoders.md stays true: its family x feature matrix is recomputed here from the stand-ins
+"""docs/encoders.md stays true: its family x feature matrix is recomputed here from the tiny models
 and transformers, its hub ids and learning rates are families.py's, and the example sweep of a
 second family plans to the runs and cost the doc quotes."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from stilts_nb.training import models
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "encoders.md"
-COLUMNS = ["stand-in", "model_type", "tokenizer", "token types", "classification head",
+COLUMNS = ["tiny model", "model_type", "tokenizer", "token types", "classification head",
            "multiple-choice head", "head transfer", "zero-shot", "bf16", "sdpa", "eager", "compile"]
 # what test_encoder_families.py::test_family_end_to_end_from_the_cli runs for every family
 TESTED = "tested"
@@ -78,7 +78,7 @@ def test_matrix_is_what_the_code_does(one_torch_thread):
 
 def test_hub_ids_and_learning_rates_are_the_registry():
     rows = doc_table("## Hub ids")
-    assert rows[0] == ["stand-in", "hub ids", "learning rates its authors used"]
+    assert rows[0] == ["tiny model", "hub ids", "learning rates its authors used"]
     want = [[f"`{n}`", ", ".join(f"`{h}`" for h in f.hub), f.lr] for n, f in FAMILIES.items()]
     assert rows[1:] == want
 

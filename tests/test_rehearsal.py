@@ -1,4 +1,4 @@
-"""The paper profile rehearsed: an overlay of parameters/paper/ on stand-in models and sample data."""
+"""The paper profile rehearsed: an overlay of parameters/paper/ on tiny models and sample data."""
 from __future__ import annotations
 
 import nbformat

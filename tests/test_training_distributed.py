@@ -12,7 +12,7 @@ import torch
 from stilts_nb.training import TrainConfig, train
 
 # 49 examples: the last batch of each epoch has 1 example, so rank 1 runs a zero-weight
-# stand-in there; 4 per device: 2 micro-batches per rank per update (accumulation + no_sync)
+# placeholder there; 4 per device: 2 micro-batches per rank per update (accumulation + no_sync)
 SETTINGS = dict(task="wic", model="tiny:bert", lr=1e-3, batch_size=16, warmup_ratio=0.2, seed=3,
                 epochs=2, train_limit=49, eval_limit=40, max_device_batch=4, dropout=0.0,
                 log_every=1, progress=False)

@@ -111,7 +111,7 @@ def test_shard_covers_batch_with_equal_micro_batch_counts():
         assert len({len(s) for s in shards}) == 1  # same number of forward/backward passes
         assert sorted(i for s in shards for mb in s for i in mb) == batch
         assert max(len(mb) for s in shards for mb in s) <= 5
-    # more ranks than examples: empty pieces that the loop replaces by zero-weight stand-ins
+    # more ranks than examples: empty pieces that the loop replaces by zero-weight placeholders
     assert batching.shard([4], 1, 2, 8) == [[]]
 
 

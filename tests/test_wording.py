@@ -1,6 +1,8 @@
 """One way to write each number and name (stilts_nb/wording.py): values read as parameters/ writes
 them, and a CSV cell and the sentence beside it the same text for the same value."""
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -61,3 +63,18 @@ def test_the_csv_and_the_sentence_write_the_same_value_the_same_way(tmp_path):
     said = ", ".join(f"{wording.SETTING_NAMES[c]} {cells[c]}" for c in wording.SETTING_NAMES)
     assert said == "seed 101, lr 1e-4, batch 16, warmup 0.1"
     assert verdict.collapsed_configs == (said,) and f"at {said}." in sentence
+
+
+def test_stand_in_means_a_task_never_a_tiny_model():
+    """One meaning per word: "stand-in" is an offline substitute *task* (SocialIQA in HellaSwag's
+    role); the small random test encoders are "tiny models". A sentence that puts "stand-in"
+    beside "tiny", "random" or "model" is the old double meaning coming back."""
+    root = Path(__file__).resolve().parents[1]
+    mixed = re.compile(r"stand-?ins?\b[^.]{0,40}\b(tiny|random|models?)\b"
+                       r"|\b(tiny|random|models?)\b[^.]{0,40}stand-?ins?\b", re.IGNORECASE)
+    files = [*root.joinpath("stilts_nb").rglob("*.py"), *root.joinpath("docs").glob("*.md"),
+             root / "README.md", *root.joinpath("notebooks").glob("*.ipynb")]
+    found = [f"{p.relative_to(root)}:{i}: {line.strip()}" for p in files
+             for i, line in enumerate(p.read_text().splitlines(), 1) if mixed.search(line)]
+    assert not found, "\n".join(found)
+    assert mixed.search("a tiny random stand-in of RoBERTa")  # the rule sees the old wording

@@ -23,7 +23,7 @@ def register(sub) -> None:
     p.add_argument("--out-dir", metavar="DIR", help="where reports/, figures/ and runs/ go "
                    "(default: the current folder)")
     p.add_argument("--rehearsal", action="store_true",
-                   help="the profile at stand-in scale (parameters/<profile>-rehearsal.yaml)")
+                   help="the profile with tiny models and sample data (parameters/<profile>-rehearsal.yaml)")
     p.set_defaults(func=lambda args: _main(args))
 
 

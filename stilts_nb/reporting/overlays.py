@@ -2,7 +2,7 @@
 
 An overlay names its ``base`` profile and only the values it swaps; every other value is the
 base's, so the two can never drift apart. ``paper-rehearsal`` is the paper profile with the
-scale swapped (stand-in models, small data files, one epoch, a few grid points): what is kept is
+scale swapped (tiny models, small data files, one epoch, a few grid points): what is kept is
 read from parameters/paper/ at run time, not copied.
 
 Keys of an overlay file:

@@ -17,7 +17,7 @@ NOTES = {
             "it does not claim to reproduce the paper's numbers.",
     "paper": "**Paper profile.** RoBERTa-large, the full 36-configuration grid, full data.",
     "paper-rehearsal": "**REHEARSAL of the paper profile. These numbers mean nothing.** Every target, "
-                       "intermediate, table and figure of the paper profile, at stand-in scale: tiny "
+                       "intermediate, table and figure of the paper profile, at toy scale: tiny "
                        "random RoBERTa and GPT-2 models (tiny:roberta, tiny:gpt2), random-word data "
                        "files in each official format, one epoch, a few grid points, 32 dev examples "
                        "(parameters/paper-rehearsal.yaml). It proves the paper's path runs, nothing else.",

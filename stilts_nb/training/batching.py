@@ -11,7 +11,7 @@ long-to-short within each mega-batch.
 
 Sharding. Every process builds the same global plan and takes a contiguous slice of each
 effective batch, cut into the same number of micro-batches on every process (a slice that is
-empty gets a zero-weight stand-in, so collective operations stay in step). The loss weights in
+empty gets a zero-weight placeholder, so collective operations stay in step). The loss weights in
 loop.py make one update equal, whatever the number of processes and micro-batches, to one
 plain step on the whole effective batch.
 """
@@ -91,7 +91,7 @@ def shard(batch: list[int], rank: int, world: int, max_device_batch: int) -> lis
     """This process's micro-batches of one effective batch; the count is equal on all ranks.
 
     An empty micro-batch (more processes than examples) is returned as [] and the caller runs a
-    zero-weight stand-in, so every rank does the same number of forward/backward passes.
+    zero-weight placeholder, so every rank does the same number of forward/backward passes.
     """
     per_rank = math.ceil(len(batch) / world)
     mine = batch[rank * per_rank:(rank + 1) * per_rank]

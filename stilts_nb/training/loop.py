@@ -221,7 +221,7 @@ def _accumulate(model, forward, micro, batch, examples, collate, accelerator, wo
     n_tok = n_pad = 0
     for k, idx in enumerate(micro):
         weight = 1.0
-        if not idx:  # this rank has no example left in a small last batch: a zero-weight stand-in
+        if not idx:  # this rank has no example left in a small last batch: a zero-weight placeholder
             idx, weight = batch[:1], 0.0
         inputs = collate([examples.rows[j] for j in idx])
         labels = inputs.pop("labels").to(accelerator.device)

@@ -246,9 +246,9 @@ def _tiny_source(name: str, vocab_size: int) -> Source:
         config = tiny_config(name, vocab_size)
     else:
         from ..assets import load_tokenizer
-        from ..standins import config as standin_config
+        from ..tiny_models import config as family_config
 
-        config = standin_config(name, load_tokenizer(name))
+        config = family_config(name, load_tokenizer(name))
     set_seed(0)
     folder = tempfile.mkdtemp(prefix=f"stilts-{name.replace(':', '-')}-")
     atexit.register(shutil.rmtree, folder, True)

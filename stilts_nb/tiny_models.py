@@ -1,14 +1,14 @@
-"""Stand-ins of the paper's model families: tiny random RoBERTa and GPT-2, with real tokenizers.
+"""Tiny models of the paper's model families: random RoBERTa and GPT-2, with real tokenizers.
 
 The paper fine-tunes RoBERTa-large and samples fakes from GPT2-medium. Neither is shipped here,
 yet their conventions are what the paper profile depends on: RoBERTa's ``<s> A </s></s> B </s>``
 pair template and ``</s>`` as the separator inside WiC and SocialIQA inputs; GPT-2's single
 ``<|endoftext|>`` token (beginning, end and, lacking a pad token, padding) and left-padded
-batched sampling. The stand-ins keep those conventions and swap only the scale:
+batched sampling. The tiny models keep those conventions and swap only the scale:
 
 - a byte-level BPE tokenizer trained with ``tokenizers`` on gensim's Wikipedia sample (the same
   algorithm as RoBERTa's and GPT-2's), 2000 entries, deterministic, built once and cached under
-  ``$STILTS_CACHE/standins/``;
+  ``$STILTS_CACHE/tiny-models/``;
 - a randomly initialised model of the real architecture (RobertaConfig / GPT2Config), a few
   tens of thousands of parameters, fixed by seed 0.
 """
@@ -27,13 +27,13 @@ VERSION = 2  # bump when the recipe changes: the cache folder name carries it
 # special tokens first, in the ids RoBERTa gives them (<s> 0, <pad> 1, </s> 2, <unk> 3)
 SPECIAL = {"tiny:roberta": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
            "tiny:gpt2": ["<|endoftext|>"]}
-STANDINS = (*SPECIAL, *FAMILIES)  # FAMILIES: today's encoder families (families.py)
+FAMILY_MODELS = (*SPECIAL, *FAMILIES)  # FAMILIES: today's encoder families (families.py)
 
 
 def tokenizer_folder(name: str, cache: Path) -> Path:
-    """The tokenizer folder of a stand-in under the cache folder, trained on first use.
+    """The tokenizer folder of a tiny model under the cache folder, trained on first use.
     (A leaf module: the caller, assets.py, says where the cache is.)"""
-    folder = Path(cache) / "standins" / f"{name.split(':')[1]}-v{VERSION}"
+    folder = Path(cache) / "tiny-models" / f"{name.split(':')[1]}-v{VERSION}"
     if (folder / "tokenizer_config.json").exists():
         return folder
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=_made(folder.parent)))
@@ -83,7 +83,7 @@ def _wikipedia_sample():
 
 
 def config(name: str, tokenizer):
-    """The tiny architecture of a stand-in, with the token ids of its tokenizer."""
+    """The tiny architecture of a tiny model, with the token ids of its tokenizer."""
     from transformers import GPT2Config, RobertaConfig
 
     if name in FAMILIES:

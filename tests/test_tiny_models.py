@@ -37,12 +37,12 @@ def test_roberta_pair_template_and_separator(roberta):
 
 
 def test_tokenizer_is_built_once_and_deterministic(roberta, tmp_path):
-    from stilts_nb import standins
+    from stilts_nb import tiny_models
     from stilts_nb.assets import cache_dir
 
-    first = standins.tokenizer_folder("tiny:roberta", cache_dir())
-    assert standins.tokenizer_folder("tiny:roberta", cache_dir()) == first  # cached: the same folder
-    again = standins.tokenizer_folder("tiny:roberta", tmp_path)  # a fresh build elsewhere
+    first = tiny_models.tokenizer_folder("tiny:roberta", cache_dir())
+    assert tiny_models.tokenizer_folder("tiny:roberta", cache_dir()) == first  # cached: the same folder
+    again = tiny_models.tokenizer_folder("tiny:roberta", tmp_path)  # a fresh build elsewhere
     assert again != first
     assert (again / "tokenizer.json").read_text() == (first / "tokenizer.json").read_text()
 
