@@ -1,10 +1,12 @@
 """Every setting of a run, declared once: kind (type and range), default, whether it is part of
 the run's identity, where a sweep file takes it, and its help text.
 
-From this table come ``TrainConfig``/``EvalConfig`` (fields, defaults, ``validate``), the flags of
-``stilts-nb train`` / ``evaluate``, the keys a sweep file accepts and their checks, the grid axes
-and the paper's grid and intermediate setting, which fields a run's identity hashes, and the sweep
-store's columns (one per identity setting: sweeps/schema.py). Adding a setting is one entry here
+From this table come the checks of ``TrainConfig``/``EvalConfig`` (training/config.py, whose typed
+fields tests/test_settings.py holds to this table: names, order, defaults, and each annotation
+``TYPES`` of its kind), the flags of ``stilts-nb train`` / ``evaluate``, the keys a sweep file
+accepts and their checks, the grid axes and the paper's grid and intermediate setting, which
+fields a run's identity hashes, and the sweep store's columns (one per identity setting:
+sweeps/schema.py). Adding a setting is one entry here and its typed field in training/config.py
 (see docs/training.md, "Adding a setting"); the training loop then reads ``config.<name>``.
 
 A small table of frozen dataclasses rather than pydantic models: the checks are a handful of
@@ -23,6 +25,11 @@ EXPECTED = {"str": "a non-empty string", "bool": "true or false",
             "ratio": "a number in [0, 1)", "files": "a mapping of train/dev to file paths",
             "pos_int_or_auto": "a positive integer or auto",
             "on_off_auto": "one of auto, on, off"}
+# kind -> the annotation of a config field of that kind (training/config.py; `| None` where the
+# default is None). A choice is a str. pos_num is float, which an int also satisfies (PEP 484).
+TYPES = {"str": str, "bool": bool, "pos_int": int, "nonneg_int": int, "pos_num": float,
+         "nonneg_num": float, "ratio": float, "files": dict[str, str], "pos_int_or_auto": int | str,
+         "on_off_auto": str | bool}
 REQUIRED = object()  # the default of a setting every run must give (task, model)
 
 

@@ -1,9 +1,10 @@
-"""A process in which settings.py has one more entry, label_smoothing (test_settings.py runs it).
+"""A process in which settings.py has one more entry, label_smoothing, and TrainConfig its typed
+field (test_settings.py runs it): what a developer adding a setting writes.
 
-The classes and tables made from SETTINGS (TrainConfig, the flags, the sweep keys, the store's
-columns) are built when stilts_nb is first imported, so the entry must be made before that, in
-a process of its own. This prints, as one JSON line, what the rest of stilts_nb made of it;
-the test decides whether that is right.
+The tables made from SETTINGS (the flags, the sweep keys, the store's columns) are built when
+stilts_nb is first imported, so the entry must be made before that, in a process of its own; the
+field is added to training/config.py's text as it is loaded. This prints, as one JSON line, what
+the rest of stilts_nb made of them; the test decides whether that is right.
 
     python tests/new_setting_process.py SWEEP_JSON STORE
 """
@@ -11,13 +12,32 @@ import contextlib
 import io
 import json
 import sys
+import types
+from pathlib import Path
 
+import stilts_nb
 from stilts_nb.settings import SETTINGS, Setting
 
 SETTINGS["label_smoothing"] = Setting("ratio", 0.0, "smooth the one-hot targets by this much",
                                       "label smoothing", sweep="sweep")
+FIELD = "    label_smoothing: float = 0.0\n"
 
-from stilts_nb.cli import main  # noqa: E402 -- after the entry, on purpose
+
+def load_config_with(field: str) -> None:
+    """Load training/config.py with `field` after TrainConfig's last field, as the module every
+    later import of it gets."""
+    path = Path(stilts_nb.__file__).parent / "training" / "config.py"
+    source = path.read_text()
+    end = source.index("\n\n    def ", source.index("class TrainConfig(")) + 1
+    module = types.ModuleType("stilts_nb.training.config")
+    module.__file__, module.__package__ = str(path), "stilts_nb.training"
+    sys.modules[module.__name__] = module
+    exec(compile(source[:end] + field + source[end:], str(path), "exec"), module.__dict__)
+
+
+load_config_with(FIELD)
+
+from stilts_nb.cli import main  # noqa: E402 -- after the entry and the field, on purpose
 from stilts_nb.errors import UserError  # noqa: E402
 from stilts_nb.sweeps import Store, expand, parse_sweep, results  # noqa: E402
 from stilts_nb.training import TrainConfig  # noqa: E402

@@ -4,16 +4,18 @@ import json
 import os
 import subprocess
 import sys
+import typing
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import pytest
 
 from stilts_nb.cli import main
 from stilts_nb.errors import UserError
-from stilts_nb.settings import GRID, PAPER_GRID, SETTINGS
+from stilts_nb.settings import EVAL_SETTINGS, GRID, PAPER_GRID, REQUIRED, SETTINGS, TYPES, Setting
 from stilts_nb.sweeps import Store, expand, parse_sweep
 from stilts_nb.sweeps import config as sweep_config
-from stilts_nb.training import TrainConfig
+from stilts_nb.training import EvalConfig, TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,10 +58,86 @@ def test_checks_come_from_the_declaration():
         TrainConfig(task="wic", model="tiny:bert", precision="fp16").validate()
 
 
+def annotation(s: Setting):
+    """What a config field of this setting is annotated with (a choice is a str)."""
+    kind = str if isinstance(s.kind, tuple) else TYPES[s.kind]
+    return kind | None if s.default is None else kind
+
+
+def spelled(hint) -> str:
+    return hint.__name__ if isinstance(hint, type) else str(hint)
+
+
+def typed_line(name: str, s: Setting) -> str:
+    """The field a setting needs in training/config.py, as it is written there."""
+    return f"{name}: {spelled(annotation(s))}" + ("" if s.default is REQUIRED else f" = {s.default!r}")
+
+
+def disagreements(cls, names, own=(), settings: dict = SETTINGS) -> list:
+    """Where the typed fields of `cls` and the declared settings `names` part ways, one line each.
+    `own`: the class's fields that are not settings (they come last)."""
+    found = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    out = [f"{n}: declared in settings.py, but {cls.__name__} has no field for it: add "
+           f"`{typed_line(n, settings[n])}` to training/config.py" for n in names if n not in found]
+    out += [f"{n}: a field of {cls.__name__} that settings.py does not declare" for n in found
+            if n not in names and n not in own]
+    for n in (n for n in names if n in found):
+        s = settings[n]
+        if hints[n] != annotation(s):
+            out.append(f"{n}: annotated `{spelled(hints[n])}` in {cls.__name__}; its kind {s.kind!r} "
+                       f"means `{typed_line(n, s)}`")
+        default = REQUIRED if found[n].default is MISSING else found[n].default
+        if default != s.default or type(default) is not type(s.default):  # 0 is not False
+            out.append(f"{n}: default {default!r} in {cls.__name__}, {s.default!r} in settings.py")
+    if not out and list(found) != [*names, *own]:
+        out.append(f"{cls.__name__}: fields in another order than settings.py's {[*names, *own]}")
+    return out
+
+
+@pytest.mark.parametrize("cls, names, own", [(TrainConfig, list(SETTINGS), ()),
+                                             (EvalConfig, EVAL_SETTINGS, ("seeds",))])
+def test_the_typed_configs_are_the_table(cls, names, own):
+    """Each config field is written out with its type; the table stays the one source of what
+    it means. A setting added to one and not the other fails here, naming what to add."""
+    assert disagreements(cls, names, own) == []
+
+
+def test_a_disagreement_is_named():
+    table = {**SETTINGS, "label_smoothing": Setting("ratio", 0.0, "smooth the one-hot targets")}
+    assert disagreements(TrainConfig, list(table), settings=table) == [
+        "label_smoothing: declared in settings.py, but TrainConfig has no field for it: add "
+        "`label_smoothing: float = 0.0` to training/config.py"]
+
+    @dataclass
+    class Drifted:
+        task: str
+        model: str
+        lr: int | None = 1e-4
+        max_device_batch: int = 32
+        stray: int = 0
+
+    assert disagreements(Drifted, ["task", "model", "lr", "max_device_batch"]) == [
+        "stray: a field of Drifted that settings.py does not declare",
+        "lr: annotated `int | None` in Drifted; its kind 'pos_num' means `lr: float = 1e-05`",
+        "lr: default 0.0001 in Drifted, 1e-05 in settings.py",
+        "max_device_batch: annotated `int` in Drifted; its kind 'pos_int_or_auto' means "
+        "`max_device_batch: int | str = 32`"]
+
+    @dataclass
+    class Reordered:
+        model: str
+        task: str
+
+    assert disagreements(Reordered, ["task", "model"]) == [
+        "Reordered: fields in another order than settings.py's ['task', 'model']"]
+
+
 def test_a_new_setting_is_one_entry(tmp_path, shared_data):
-    """Add one entry to SETTINGS (in a fresh process: tests/new_setting_process.py): the config
-    has the field, `train --help` the flag, a sweep file the key (checked), the run identity the
-    value, and the store a column, added to a store made before the setting existed."""
+    """Add one entry to SETTINGS and its typed field to TrainConfig (in a fresh process:
+    tests/new_setting_process.py): the config has the field, `train --help` the flag, a sweep
+    file the key (checked), the run identity the value, and the store a column, added to a store
+    made before the setting existed."""
     store = tmp_path / "s.sqlite"
     spec = {"model": "tiny:bert", "targets": ["rte"], "data_dir": str(shared_data), "train_limit": 8,
             "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [1]}}

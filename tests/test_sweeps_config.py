@@ -88,6 +88,22 @@ def test_missing_data_refused_before_training(tmp_path, rte_dir):
     assert not (tmp_path / "st.sqlite").exists()
 
 
+def test_a_bad_value_from_a_task_definition_names_the_run(tmp_path, rte_dir, monkeypatch):
+    """What only a task definition gives (its epochs) is checked where the run's TrainConfig is
+    made, and refused naming the sweep file and the run."""
+    from dataclasses import replace
+
+    from stilts_nb import tasks
+    from stilts_nb.sweeps import expand, parse_sweep
+
+    monkeypatch.setitem(tasks.TASKS, "rte", replace(tasks.TASKS["rte"], epochs=0))
+    d = sweep_dict(rte_dir)
+    del d["epochs"]  # the task's own, then
+    with pytest.raises(UserError, match=r"^t.yaml: rte \(target\): epochs must be a positive "
+                                        r"integer, got int 0$"):
+        expand(parse_sweep(d, "t.yaml"))
+
+
 def test_paper_design_dry_runs_to_the_papers_counts(shared_data, tmp_path, monkeypatch):
     monkeypatch.setenv("STILTS_DATA_DIR", str(shared_data))
     d = dry_run(load_sweep(REPO / "parameters/sweeps/paper.yaml"), tmp_path / "none.sqlite")

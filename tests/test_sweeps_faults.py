@@ -50,17 +50,17 @@ def test_a_full_disk_fails_the_run_exits_1_and_the_same_command_retries_it(tmp_p
     out = sweep_cli(path, store, tmp_path, limit=LIMIT)
     assert out.returncode == 1, out.stderr[-3000:]
     with Store(store) as st:
-        row = st.get(inter)
-        assert row["status"] == "failed" and ("File too large" in row["error"] or "Errno 27" in row["error"]), row["error"]
-        assert st.get(targets[0])["status"] == "pending"
+        run = st.record(inter)
+        assert run.status == "failed" and ("File too large" in run.error or "Errno 27" in run.error), run.error
+        assert st.record(targets[0]).status == "pending"
     assert f"stilts-nb sweep {path} --store {store} --no-progress" in out.stdout  # the way on, as typed
     assert "1 failed, 1 blocked" in out.stdout
 
     out = sweep_cli(path, store, tmp_path)  # the same command, the limit gone: no --retry-failed
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
     with Store(store) as st:
-        assert st.get(inter)["status"] == "done" and st.get(inter)["attempts"] == 2
-        assert st.get(targets[0])["status"] == "done"
+        assert st.record(inter).status == "done" and st.record(inter).attempts == 2
+        assert st.record(targets[0]).status == "done"
         assert damage(st.checkpoint_of(inter)) is None
 
 
@@ -75,7 +75,7 @@ def test_a_failure_of_the_runs_own_is_not_retried_and_the_sweep_still_exits_1(tm
     assert out.returncode == 1, out.stderr[-3000:]
     assert "--retry-failed" in out.stdout
     with Store(store) as st:
-        assert st.get(inter)["attempts"] == 1
+        assert st.record(inter).attempts == 1
 
 
 def test_a_truncated_checkpoint_is_found_and_its_run_trained_again(tmp_path):
@@ -98,7 +98,7 @@ def test_a_truncated_checkpoint_is_found_and_its_run_trained_again(tmp_path):
                and "trained again" in line for line in lines), lines
     assert summary.get("done") == 2 and not summary.get("failed") and not summary.get("blocked"), summary
     with Store(store) as st:
-        assert st.get(inter)["attempts"] == 2
+        assert st.record(inter).attempts == 2
         fresh = st.checkpoint_of(inter)
         assert damage(fresh) is None and (fresh / "model.safetensors").stat().st_size == size
 

@@ -108,7 +108,7 @@ def test_never_stale(tmp_path):
         broken = {k: v for k, v in _record().items() if k != "gold"}
         with pytest.raises(KeyError):
             s.finish("r1", owner, {"status": "done", "metrics": {"score": 0.5, "predictions": broken}})
-        assert s.get("r1")["status"] == "running"  # rolled back with the predictions
+        assert s.record("r1").status == "running"  # rolled back with the predictions
         first = _record(seed=1)
         assert s.finish("r1", owner, {"status": "done", "metrics": {"score": 0.5, "predictions": first}})
     assert list(predictions(path, "r1").prediction) == list(first["prediction"][0])
@@ -151,7 +151,7 @@ def test_zero_shot_keeps_every_head_seed_and_a_diverged_run_its_constant_answer(
     with Store(path) as s:
         _fake_run(s, "zs")
         s.finish("zs", this_owner(), {"status": "done", "metrics": r})
-        assert "predictions" not in json.loads(s.get("zs")["result"])
+        assert "predictions" not in s.record("zs").result
         _fake_run(s, "dv")
         s.finish("dv", this_owner(), {"status": "diverged", "metrics": {"score": 0.5, "diverged": True,
                                                                         "predictions": _record(scores=False)}})

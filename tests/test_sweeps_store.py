@@ -3,6 +3,7 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import FrozenInstanceError, fields
 
 import pandas as pd
 import pytest
@@ -11,7 +12,8 @@ from stilts_nb.cli import main
 from stilts_nb.errors import UserError
 from stilts_nb.settings import SETTINGS
 from stilts_nb.sweeps import Store, expand, parse_sweep, results, run_sweep
-from stilts_nb.sweeps import schema
+from stilts_nb.sweeps import run_record, schema
+from stilts_nb.sweeps.run_record import RunRecord
 from stilts_nb.sweeps.store import this_owner
 from test_sweeps_common import sweep_dict
 
@@ -134,12 +136,46 @@ def test_a_schema_1_store_gets_the_setting_columns(tmp_path):
 
 def test_every_identity_setting_is_a_column(tmp_path, rte_dir):
     s, rid = _one_run_store(tmp_path, rte_dir, tf32=True, batching="length")
-    config = json.loads(s.get(rid)["config"])
+    config = s.record(rid).config
     s.close()
     row = results(tmp_path / "s.sqlite").iloc[0]
     identity_settings = [n for n, st in SETTINGS.items() if st.identity and n != "init"]
     assert {n: row[n] for n in identity_settings} == {n: config[n] for n in identity_settings}
     assert row.tf32 and row.batching == "length" and pd.isna(row.dropout)
+
+def test_a_run_comes_back_as_a_typed_record(tmp_path, rte_dir):
+    """What the store hands out for a run: its columns decoded (JSON, flags, a usable checkpoint
+    path), its identity settings in `settings`, and what the store derives for it."""
+    s, rid = _one_run_store(tmp_path, rte_dir, tf32=True)
+    me = this_owner()
+    assert s.claim(rid, me) == "claimed"
+    s.finish(rid, me, {"status": "done", "checkpoint": "checkpoints/x", "wall_seconds": 2.5,
+                       "metrics": {"metric": "accuracy", "score": 0.75, "degenerate": False,
+                                   "per_epoch": [{"epoch": 1, "score": 0.75}], "kernel": "AVX2"}})
+    run = s.record(rid)
+    assert (run.id, run.role, run.status, run.attempts) == (rid, "target", "done", 1)
+    assert (run.metric, run.score, run.degenerate, run.diverged) == ("accuracy", 0.75, False, None)
+    assert run.settings["task"] == "rte" and run.settings["tf32"] is True and run.settings["lr"] == 1e-4
+    assert list(run.settings) == list(schema.SETTING_COLUMNS)
+    assert run.per_epoch == [{"epoch": 1, "score": 0.75}] and run.kernel == "AVX2"
+    assert run.checkpoint == tmp_path / "checkpoints" / "x" and run.wall_seconds == 2.5
+    assert run.sweeps == ["t/t"] and run.predictions == 0 and run.error is None
+    assert run.config["seed"] == 12 and run.result["score"] == 0.75 and run.identity["task"] == "rte"
+    assert s.records()[0].result is None and s.records(full=True) == [run]  # long JSON: when asked
+    assert s.record("no-such-run") is None
+    with pytest.raises(FrozenInstanceError):
+        run.score = 1.0
+    s.close()
+
+
+def test_a_record_has_a_field_for_every_column_it_reads():
+    """A column added to (or renamed in) the runs table without its RunRecord field fails here,
+    rather than as a run that cannot be read back."""
+    columns = set(run_record.READ) | set(run_record.FULL)
+    fields_ = {f.name for f in fields(RunRecord)}
+    assert fields_ - {"settings", "kernel", "sweeps", "predictions"} == columns - set(schema.SETTING_COLUMNS)
+    assert set(schema.RUN_COLUMNS) - columns == {"owner", "heartbeat", "lease_expires"}  # the lease
+
 
 def _one_run_store(tmp_path, rte_dir, **settings):
     plan = expand(parse_sweep(sweep_dict(rte_dir, grid={"seed": [12], "lr": [1e-4], "batch_size": [8],
@@ -165,7 +201,8 @@ def test_lease_rules(tmp_path, rte_dir):
     _hold(s, rid, f"{me.split(':')[0]}:999999:5", 60)  # this host, process gone: redo at once
     assert s.claim(rid, me) == "claimed"
     s.heartbeat([rid], me, lease=5)
-    assert s.get(rid)["lease_expires"] == pytest.approx(time.time() + 5, abs=2)
+    lease = s.db.execute("SELECT lease_expires FROM runs WHERE id=?", (rid,)).fetchone()[0]
+    assert lease == pytest.approx(time.time() + 5, abs=2)
     s.finish(rid, me, {"status": "done", "metrics": {"score": 0.5}})
     assert s.claim(rid, "otherhost:1:1") == "done"
     assert s.integrity() == "ok"
@@ -179,8 +216,8 @@ def test_stale_running_row_is_redone(tmp_path, rte_dir, fake_train):
     summary = run_sweep(parse_sweep(d, "t.yaml"), tmp_path / "s.sqlite", progress=False)
     assert summary["done"] == 1 and len(fake_train.calls) == 1
     with Store(tmp_path / "s.sqlite") as s:
-        row = s.get(rid)
-    assert row["status"] == "done" and row["attempts"] == 2 and row["owner"] is None
+        run, (owner,) = s.record(rid), s.db.execute("SELECT owner FROM runs WHERE id=?", (rid,)).fetchone()
+    assert run.status == "done" and run.attempts == 2 and owner is None
 
 
 def test_live_lease_is_skipped_or_waited_for(tmp_path, rte_dir, fake_train):
@@ -202,5 +239,5 @@ def test_live_lease_is_skipped_or_waited_for(tmp_path, rte_dir, fake_train):
     summary = run_sweep(sweep, s.path, wait=True, poll=0.2, progress=False)
     t.join()
     assert summary["already done"] == 1 and fake_train.calls == []
-    assert s.get(rid)["score"] == 0.9
+    assert s.record(rid).score == 0.9
     s.close()

@@ -1,5 +1,6 @@
 """Bad input to the training engine: one clear UserError before any data or weights are loaded."""
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -44,6 +45,25 @@ def cfg(**kw):
 def test_bad_hyperparameters_rejected_before_compute(no_compute, kw, words):
     with pytest.raises(UserError, match=words):
         train(cfg(**kw))
+
+
+def test_a_wrong_value_fails_where_the_config_is_made():
+    """The table's checks run as a config is made (and again in validate(), after any assignment);
+    what joins two fields waits for validate(): a sweep's plan makes a config that saves before
+    its executor has picked the out folder."""
+    with pytest.raises(UserError, match=r"^learning rate must be a positive number, got '1e-4'$"):
+        cfg(lr="1e-4")
+    with pytest.raises(UserError, match="^batch size must be a positive integer, got float 8.5$"):
+        replace(cfg(), batch_size=8.5)
+    with pytest.raises(UserError, match="^max device batch must be a positive integer or auto"):
+        EvalConfig(task="wic", model="tiny:bert", max_device_batch=0)
+    saving = cfg(save=True)
+    with pytest.raises(UserError, match="--save needs --out"):
+        saving.validate()
+    assert replace(saving, out="ckpt").validate().out == "ckpt"
+    saving.lr = "fast"
+    with pytest.raises(UserError, match="^learning rate must be a positive number, got 'fast'$"):
+        saving.validate()
 
 
 def test_unknown_task_and_model(no_compute):

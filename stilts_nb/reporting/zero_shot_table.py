@@ -8,7 +8,6 @@ and each run of the sweep it reads, and the index counts those as that notebook'
 """
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import pandas as pd
@@ -55,10 +54,10 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
              "precision": spec.get("precision", "fp32"), "data": {"dev": dev}, "engine": engine_version()}
     rid = run_id(ident)
     with Store(store) as st:
-        row = st.get(rid)
-        if row and row["status"] == "done" and row["result"]:
-            if _has_predictions(st, rid):
-                return {**json.loads(row["result"]), "scoring_id": rid}
+        stored = st.record(rid)
+        if stored and stored.status == "done" and stored.result:
+            if stored.predictions:
+                return {**stored.result, "scoring_id": rid}
             # scored before per-example predictions were kept: scoring is cheap and the paired
             # verdicts need them, so score it again (the same identity, the same numbers)
             st.forget(rid)
@@ -74,10 +73,6 @@ def stored_zero_shot(spec: dict, store: str, model: str, init_id: str | None, ta
         result = _evaluate(spec, model, task, seeds, eval_limit)
         st.finish(rid, owner, {"status": "done", "metrics": result})
     return {**result, "scoring_id": rid}
-
-
-def _has_predictions(store, run_id: str) -> bool:
-    return store.db.execute("SELECT 1 FROM predictions WHERE run_id=?", (run_id,)).fetchone() is not None
 
 
 def _evaluate(spec: dict, model: str, task: str, seeds, eval_limit) -> dict:

@@ -9,20 +9,24 @@ between sweep files collapse to one run because they have one identity.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UserError
 from ..settings import is_float
 from .config import GRID, NONE, RUN_SETTINGS, SWEEP_SETTINGS, Sweep
 from .identity import Fingerprints, model_source, run_id, run_identity
 
+if TYPE_CHECKING:  # at run time imported where a config is made: the training package loads torch
+    from ..training.config import TrainConfig
+
 
 @dataclass
 class Run:
     id: str
     role: str                   # "intermediate" | "target"
-    train_config: object        # the TrainConfig the executor trains (init/out: at submission)
+    train_config: TrainConfig   # what the executor trains (init/out: at submission)
     identity: dict
     intermediate: str | None    # a target's intermediate task ("none" = the pretrained model)
     init_id: str | None         # a target's intermediate run
@@ -79,15 +83,14 @@ def expand(sweep: Sweep, strict: bool = True) -> Plan:
         sweep_wide = {n: sweep.run_setting(n) for n in SWEEP_SETTINGS if n != "data_dir"}
         sweep_wide["keep_head"] = keep_head(sweep_wide["keep_head"], init)
         sweep_wide["precision"] = resolve_precision(sweep_wide["precision"])  # before hashing
-        cfg = TrainConfig(
-            task=task.name, model=sweep.model, **sweep_wide,
-            **{k: float(hp[k]) if is_float(k) else hp[k] for k in GRID},
-            # None = the task's default, resolved here so `epochs: 5` on RTE is its default's run
-            **{k: s[k] if s[k] is not None else getattr(task, k, None) for k in RUN_SETTINGS},
-            data_dir=data_dir, files=files, save=role == "intermediate" or sweep.save_targets,
-        )
-        try:  # (save needs an out folder, which the executor only picks at submission)
-            replace(cfg, save=False).validate()
+        try:  # each setting is checked as the config is made (save's out: at submission)
+            cfg = TrainConfig(
+                task=task.name, model=sweep.model, **sweep_wide,
+                **{k: float(hp[k]) if is_float(k) else hp[k] for k in GRID},
+                # None = the task's default, resolved here so `epochs: 5` on RTE is its default's run
+                **{k: s[k] if s[k] is not None else getattr(task, k, None) for k in RUN_SETTINGS},
+                data_dir=data_dir, files=files, save=role == "intermediate" or sweep.save_targets,
+            )
         except UserError as err:
             raise UserError(f"{sweep.path}: {task.name} ({role}): {err}") from None
         data, sizes, lacking = {}, {}, init.missing if init else False

@@ -119,9 +119,9 @@ def _resolve(s, given: str) -> str:
 
 
 def _why_none(s, run_id: str) -> str:
-    row = s.get(run_id)
-    if row["status"] not in ("done", "diverged"):
-        return f"the run is {row['status']}"
+    status = s.record(run_id).status
+    if status not in ("done", "diverged"):
+        return f"the run is {status}"
     return ("it finished before predictions were kept; Store.forget(run_id) and rerun its sweep "
             "to score it again")
 

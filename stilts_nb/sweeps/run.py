@@ -212,7 +212,7 @@ def run_sweep(sweep: Sweep, store=None, *, executor: str = "local", address: str
                     _damaged(st, run.id, log, checked)  # a damaged checkpoint is moved aside: retrained
                 verdict = st.claim(run.id, owner, retry_failed=retry_failed,
                                    need_checkpoint=run.id in need_ckpt, lease=lease)
-                if verdict == "failed" and faults.transient((st.get(run.id) or {})["error"]):
+                if verdict == "failed" and faults.transient(st.record(run.id).error):
                     # a full disk, a killed worker: the cause may be gone, the settings were not it
                     verdict = st.claim(run.id, owner, retry_failed=True,
                                        need_checkpoint=run.id in need_ckpt, lease=lease)

@@ -26,6 +26,7 @@ from pathlib import Path
 from ..checks import store_file
 from ..errors import UserError
 from . import schema
+from .run_record import RunRecord, read
 
 STATUSES = ("pending", "running", "done", "failed", "diverged")
 FINISHED = ("done", "diverged")  # diverged is a result of the config, not an accident
@@ -84,7 +85,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Store:  # `with Store(p) as s`: s.record() is typed for an editor
         return self
 
     def __exit__(self, *exc):
@@ -103,9 +104,15 @@ class Store:
         self.db.execute("COMMIT")
 
     # --- reading ---------------------------------------------------------------------------
-    def get(self, run_id: str) -> dict | None:
-        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return dict(row) if row else None
+    def record(self, run_id: str) -> RunRecord | None:
+        """One run (its config and result included), or None where the store has no such run."""
+        found = read(self.db, self.path.parent, run_id, full=True)
+        return found[0] if found else None
+
+    def records(self, full: bool = False) -> list[RunRecord]:
+        """Every run, intermediates first (results() is their table). full: with each run's
+        config and result, long JSON that most readers do without."""
+        return read(self.db, self.path.parent, full=full)
 
     def statuses(self, ids) -> dict:
         out = {}
@@ -123,11 +130,10 @@ class Store:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
 
     def checkpoint_of(self, run_id: str) -> Path | None:
-        row = self.get(run_id)
-        if not row or row["status"] not in FINISHED or not row["checkpoint"]:
+        run = self.record(run_id)
+        if not run or run.status not in FINISHED or run.checkpoint is None:
             return None
-        path = self.path.parent / row["checkpoint"]
-        return path if (path / "config.json").is_file() else None
+        return run.checkpoint if (run.checkpoint / "config.json").is_file() else None
 
     # --- writing ---------------------------------------------------------------------------
     def register(self, runs, sweep: str) -> None:

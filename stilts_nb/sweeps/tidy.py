@@ -1,4 +1,5 @@
-"""Read a store as a tidy pandas DataFrame: one row per run, one column per variable.
+"""Read a store as a tidy pandas DataFrame: one row per run, one column per variable, made from
+the RunRecords the store hands out (sweeps/run_record.py).
 
     from stilts_nb.sweeps import results
     df = results("runs/stilts.sqlite", status="done", task="rte")
@@ -21,7 +22,6 @@ plain, so ``pandas.read_sql("SELECT ... FROM runs", sqlite3.connect(p))`` works 
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
@@ -32,10 +32,12 @@ from .schema import RUN_COLUMNS
 from .store import Store
 
 # the runs table's shown columns (schema.py: one per identity setting among them), then those
-# derived here: the kernel (from the result JSON), why a run is stale, the sweeps that asked, how
-# many per-example predictions it keeps (examples x scorings; 0: none, sweeps/predictions.py),
-# and the seed of a target's intermediate checkpoint (placed beside init_id, which names it)
+# derived: by the store for each run (its RunRecord): the kernel (from the result JSON), the
+# sweeps that asked, how many per-example predictions it keeps (examples x scorings; 0: none,
+# sweeps/predictions.py); and here (TIDY): why a run is stale, and the seed of a target's
+# intermediate checkpoint (placed beside init_id, which names it)
 DERIVED = ["kernel", "stale", "sweeps", "predictions", "intermediate_seed"]
+TIDY = ["stale", "intermediate_seed"]
 _SHOWN = [name for name, c in RUN_COLUMNS.items() if c.shown]
 COLUMNS = (_SHOWN[:_SHOWN.index("init_id") + 1] + ["intermediate_seed"] + _SHOWN[_SHOWN.index("init_id") + 1:]
            + DERIVED[:-1])
@@ -48,31 +50,20 @@ def results(store, where: str | list | None = None, full: bool = False, **equals
     """All runs of a store. `equals` filters columns (task="rte"); `where` is a pandas query
     ("lr < 2e-5 and score > 0.6") or "key=value" terms. full=True adds identity, config and the
     training's whole result (RunResult.to_dict())."""
-    # identity is read for `stale`; config and result (long JSON) only when asked for
-    stored = [c for c in COLUMNS if c not in DERIVED] + (FULL if full else ["identity"])
     with Store(store, create=False) as s:
-        # the kernel lives in the result JSON, so stores older than the field read it as empty
-        df = pd.read_sql_query(
-            f"SELECT {', '.join('r.' + c for c in stored)},"
-            " json_extract(r.result, '$.kernel') AS kernel,"
-            " group_concat(m.sweep || '/' || m.study, ';') AS sweeps,"
-            " (SELECT p.examples * p.scorings FROM predictions p WHERE p.run_id = r.id) AS predictions"
-            " FROM runs r LEFT JOIN run_sweeps m ON m.run_id = r.id GROUP BY r.id"
-            " ORDER BY r.role DESC, r.task, r.intermediate, r.lr, r.batch_size, r.warmup_ratio, r.seed",
-            s.db)
-        # stored relative to the store's folder (so the folder can move); absolute for readers
-        df["checkpoint"] = df["checkpoint"].map(lambda v: str(s.path.parent / v) if isinstance(v, str) else None)
-    for col in stored:
-        how = RUN_COLUMNS[col].reads_as
-        if how == "json":
-            df[col] = df[col].map(lambda v: json.loads(v) if isinstance(v, str) else None)
-        elif how == "bool":
-            df[col] = df[col].map({1: True, 0: False}).astype("boolean")
+        records = s.records(full=full)  # config and result (long JSON) only when asked for
+    # one row per record, each column's dtype inferred from its values (ints with a None: floats)
+    df = pd.DataFrame.from_records([r.columns() for r in records],
+                                   columns=[c for c in COLUMNS if c not in TIDY] + FULL)
+    df["checkpoint"] = df["checkpoint"].map(lambda v: str(v) if v is not None else None)
+    for col in df.columns:
+        how = RUN_COLUMNS[col].reads_as if col in RUN_COLUMNS else ""
+        if how == "bool":
+            df[col] = df[col].astype("boolean")
         elif how == "time":
             df[col] = pd.to_datetime(df[col], unit="s")
     df["stale"] = df["identity"].map(lambda i: stale_reason(i) or "" if i else "")
-    df["sweeps"] = df["sweeps"].map(lambda v: sorted(set(v.split(";"))) if isinstance(v, str) else [])
-    df["predictions"] = df["predictions"].fillna(0).astype(int)
+    df["predictions"] = df["predictions"].astype(int)  # an empty store has no value to infer it from
     # read before any filter, so a target keeps its checkpoint's seed when only targets are asked for
     seeds = df.loc[df["role"] == "intermediate"].set_index("id")["seed"]
     df["intermediate_seed"] = df["init_id"].map(seeds).astype("Int64")
