@@ -11,9 +11,11 @@ NOTES = {
             "*None* is not a vanilla pretrained model, and its training text overlaps the Wikipedia "
             "source of Synthesis. HellaSwag is not available offline: SocialIQA, a real multiple-choice "
             "reasoning task whose premise can be removed, stands in for it (SocialIQA-p for HellaSwag-p, "
-            "SocialIQA-sh for Hella-sh), and every table and finding labels it as a stand-in. The target "
-            "is a 1,500-example subset of WiC, the task a pilot found this encoder learns well above "
-            "its floor in the time (docs/demo-design.md). The demo is a small study at its own scale; "
+            "SocialIQA-sh for Hella-sh), and every table and finding labels it as a stand-in. Two targets, "
+            "chosen by pilots (docs/demo-design.md): a 1,500-example subset of WiC, which this encoder "
+            "learns above its floor, and a 1,000-example subset of CoLA, where None's runs collapse, "
+            "so that an intermediate could rescue them. Each intermediate task is trained with 6 "
+            "seeds in 01 (3 in 02-04), and the checkpoint is the unit every test counts. The demo is a small study at its own scale; "
             "it does not claim to reproduce the paper's numbers.",
     "paper": "**Paper profile.** RoBERTa-large, the full 36-configuration grid, full data.",
     "paper-rehearsal": "**REHEARSAL of the paper profile. These numbers mean nothing.** Every target, "
