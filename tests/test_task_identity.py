@@ -11,6 +11,7 @@ import pytest
 from stilts_nb.cli import main
 from stilts_nb.sweeps import expand, parse_sweep, results, run_sweep
 from stilts_nb.tasks import get_task, samples, transforms
+from stilts_nb.assets import load_tokenizer
 from stilts_nb.tasks.content import _digest_source, content_id
 from stilts_nb.tasks.encode import tokenize_split
 from stilts_nb.training import ENGINE_VERSION
@@ -38,12 +39,13 @@ def test_an_edited_format_gives_new_run_ids(rte_dir, monkeypatch):
     assert len(after) == len(before) and set(after).isdisjoint(before)
 
 
-def test_an_edited_format_gives_a_new_cache_entry(rte_dir, monkeypatch, minilm_tokenizer, tmp_path):
+def test_an_edited_format_gives_a_new_cache_entry(rte_dir, monkeypatch, tmp_path):
+    tokenizer = load_tokenizer("tiny:roberta")  # any tokenizer: the subject is the cache key
     monkeypatch.setenv("STILTS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr("stilts_nb.tasks.encode._MEMORY", {})  # earlier tests' in-process hits
-    first = tokenize_split(get_task("rte"), "dev", minilm_tokenizer, data_dir=rte_dir).dataset
+    first = tokenize_split(get_task("rte"), "dev", tokenizer, data_dir=rte_dir).dataset
     edit_rte_format(monkeypatch)
-    second = tokenize_split(get_task("rte"), "dev", minilm_tokenizer, data_dir=rte_dir).dataset
+    second = tokenize_split(get_task("rte"), "dev", tokenizer, data_dir=rte_dir).dataset
     assert len(list((tmp_path / "cache" / "tokenized").iterdir())) == 2
     # the new entry holds the new input: the premise (12 words) now comes second
     assert first["input_ids"][0] != second["input_ids"][0]

@@ -18,7 +18,7 @@ DEMO_STAND_INS = wording.STAND_INS
 def trained(sample_data, tmp_path_factory):
     """A real (tiny) sweep: a -p@N intermediate and None before a subset target, two seeds."""
     folder = tmp_path_factory.mktemp("what_was_run")
-    spec = {"model": "tiny:bert", "data_dir": str(sample_data), "intermediates": ["none", "socialiqa-p@24"],
+    spec = {"model": "tiny:roberta", "data_dir": str(sample_data), "intermediates": ["none", "socialiqa-p@24"],
             "targets": ["wic@40"], "eval_limit": 16, "epochs": 1,
             "grid": {"lr": [1e-4], "batch_size": [8], "warmup_ratio": [0.0], "seed": [12, 42]},
             "intermediate_training": {"lr": 5e-5, "batch_size": 8, "seed": 42, "warmup_ratio": 0.1, "epochs": 1}}
@@ -47,7 +47,7 @@ def test_the_table_states_what_the_runs_recorded(trained):
     assert inter["hyperparameters"] == "learning rate 5e-5, batch 8, warmup 0.1, seed 42"
 
     settings = what_was_run.settings_table(trained.sweep, runs, inters, {})["value"]
-    assert settings["model"] == "a tiny random BERT (tiny:bert)"
+    assert settings["model"] == "a tiny random RoBERTa (tiny:roberta)"
     assert settings["precision"] == ", ".join(sorted(set(runs["precision"])))
     assert settings["grid (each target, after each intermediate)"] == (
         "learning rate 1e-4 × batch 8 × warmup 0 × seed 12, 42 = 2 configurations")
