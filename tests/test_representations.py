@@ -155,17 +155,78 @@ def test_bridge_pairs_each_run_with_nones_same_configuration():
 
     table = encoder_views.bridge(two_seed_study())
     assert len(table) == 6 and set(table["checkpoint"]) == {"Syn, seed 42", "Syn, seed 7"}
-    summary = encoder_views.bridge_summary(table).set_index("checkpoint")
-    assert summary.loc["Syn, seed 42", "pairs starting lower"] == 3   # 0.575 against None's 0.675
-    assert summary.loc["Syn, seed 7", "pairs starting lower"] == 0
+    assert set(table["intermediate"]) == {"synthesis"}
+    summary = encoder_views.bridge_summary(table)
+    assert len(summary) == 1  # one intermediate task on one target: the checkpoints are its units
+    row = summary.iloc[0]
+    assert row["intermediate"] == "Synthesis" and row["checkpoints"] == 2 and row["paired runs"] == 6
+    # seed 42 starts at 0.575 against None's 0.675 (-0.1); seed 7 at 0.685 (+0.01)
+    assert row["checkpoints starting lower"] == 1
+    assert row["mean difference"] == pytest.approx((-0.1 + 0.01) / 2)
+    assert row["Holm p"] == pytest.approx(row["t-test p"])  # a family of one
     # None ends at 0.60 (the last quarter of 4 points is one); seed 42 starts there (step 1 of 4),
-    # seed 7 gets there at None's own last step
-    assert summary.loc["Syn, seed 42", "median % of None's steps to get there"] == 25.0
-    assert summary.loc["Syn, seed 7", "median % of None's steps to get there"] == 100.0
-    text = encoder_findings.bridge(summary.reset_index()).data
+    # seed 7 gets there at None's own last step: the median of 3 x 25% and 3 x 100%
+    assert row["reached None's final loss"] == 6
+    assert row["median % of None's steps to get there"] == pytest.approx(62.5)
+    text = encoder_findings.bridge(summary).data
     assert text.startswith("**Finding") and "(quoted)" in text
-    assert "Syn, seed 42 → RTE: first-epoch loss 0.575 against None's 0.675, lower in 3 of 3 pairs" in text
-    assert "no consistent head start" in text  # 3 of 3 is p = 0.25 by the sign test: not enough pairs
+    assert "Synthesis → RTE, 2 checkpoints (6 paired runs): first-epoch loss 0.630 against None's 0.675" in text
+    assert "after Holm over 1" in text and "no consistent head start" in text
+
+
+def bridge_table(diffs: dict, runs: int = 2, target: str = "rte"):
+    """A bridge() table built by hand: per intermediate task, one first-epoch loss difference per
+    checkpoint (the same on each of its ``runs`` paired runs); None starts at 0.70."""
+    import pandas as pd
+
+    rows = []
+    for task, per_ckpt in diffs.items():
+        for i, d in enumerate(per_ckpt):
+            for seed in range(runs):
+                rows.append({"target": target, "intermediate": task, "checkpoint": f"{task}, seed {i}",
+                             "run_id": f"{task}-{i}", "seed": seed, "lr": 1e-4, "first_epoch_loss": 0.70 + d,
+                             "none_first_epoch_loss": 0.70, "steps_to_none_final": 50.0, "none_steps": 100})
+    return pd.DataFrame(rows)
+
+
+def test_bridge_tests_over_checkpoints_with_holm_over_the_rows():
+    from stilts_nb.reporting import encoder_findings, encoder_views
+
+    lower = [-0.020, -0.022, -0.019, -0.021, -0.020, -0.023]  # 6 checkpoints, all lower, consistently
+    mixed = [-0.020, 0.015, -0.005, 0.010, -0.012, 0.008]
+    summary = encoder_views.bridge_summary(bridge_table({"synthesis": lower, "cola": mixed, "mnli": [-0.03]}))
+    rows = summary.set_index("intermediate")
+    assert list(rows["checkpoints"]) == [6, 6, 1] and list(rows["paired runs"]) == [12, 12, 2]
+    assert rows.loc["Synthesis", "checkpoints starting lower"] == 6
+    assert rows.loc["CoLA", "checkpoints starting lower"] == 3
+    assert rows.loc["Synthesis", "mean difference"] == pytest.approx(sum(lower) / 6, abs=1e-5)  # rounded to 5 places
+    # the t-test is over the 6 per-checkpoint differences (not the 12 runs), Holm over the 2 tested rows
+    from scipy import stats
+
+    p_lower = stats.ttest_1samp(lower, 0.0).pvalue
+    p_mixed = stats.ttest_1samp(mixed, 0.0).pvalue
+    assert rows.loc["Synthesis", "t-test p"] == pytest.approx(p_lower)
+    assert rows.loc["Synthesis", "Holm p"] == pytest.approx(2 * p_lower)
+    assert rows.loc["CoLA", "Holm p"] == pytest.approx(max(p_mixed, 2 * p_lower))
+    assert math.isnan(rows.loc["mnli", "t-test p"]) and math.isnan(rows.loc["mnli", "Holm p"])
+    text = encoder_findings.bridge(summary).data
+    synthesis = next(l for l in text.splitlines() if "Synthesis → RTE" in l)
+    cola = next(l for l in text.splitlines() if "CoLA → RTE" in l)
+    mnli = next(l for l in text.splitlines() if "nli → RTE" in l)
+    assert synthesis.startswith("- **Headline**")  # the smallest adjusted p leads
+    assert "6 checkpoints (12 paired runs)" in synthesis and "lower for 6 of 6" in synthesis
+    assert "after Holm over 2" in synthesis and "starts lower than None: a head start" in synthesis
+    assert "6 checkpoints" in cola and "after Holm over 2" in cola and "no consistent head start" in cola
+    assert "one checkpoint (2 paired runs)" in mnli and "descriptive (one checkpoint: no test)" in mnli
+    assert "Holm" not in mnli and "head start" not in mnli
+
+
+def test_bridge_says_higher_when_every_checkpoint_starts_higher():
+    from stilts_nb.reporting import encoder_findings, encoder_views
+
+    higher = [0.020, 0.022, 0.019, 0.021, 0.020, 0.023]
+    text = encoder_findings.bridge(encoder_views.bridge_summary(bridge_table({"synthesis": higher}))).data
+    assert "lower for 0 of 6" in text and "after Holm over 1" in text and "starts higher than None" in text
 
 
 def test_findings_say_when_n_is_too_small():

@@ -19,7 +19,11 @@ SAME_WAY_RULE = ("two checkpoints changed the encoder the same way when, at the 
                  "reasoning task (HellaSwag or its stand-in) leads when both are here, else the largest margin")
 CONCLUDE_N = 10  # below this many encoders an interval that spans 0 says "too small", not "no correlation"
 READY_RULE = "first-token features of the top layer, the measure with the strongest |r| leads"
-BRIDGE_RULE = "the smallest sign-test p on first-epoch loss, then the most pairs starting lower"
+BRIDGE_RULE = ("the unit is the checkpoint: its first-epoch loss minus None's, mean over its paired runs; "
+               "a paired t-test over the checkpoints of each target and intermediate task, Holm over all of "
+               "them; a head start where the adjusted p < 0.05 and the mean difference < 0; the smallest "
+               "adjusted p leads, then the most checkpoints starting lower")
+BRIDGE_ALPHA = 0.05
 
 
 def _layer(i: int, count: int) -> str:
@@ -137,25 +141,36 @@ def readiness(ready: pd.DataFrame, pooling: str = "first"):
     return _markdown(lines, QUOTED)
 
 
-def bridge(summary: pd.DataFrame):
-    """Q4: does a checkpoint start fine-tuning lower, and reach None's end sooner? (BRIDGE_RULE)"""
-    from scipy.stats import binomtest
+def _checkpoints(n: int) -> str:
+    return "one checkpoint" if n == 1 else f"{n} checkpoints"
 
+
+def bridge(summary: pd.DataFrame):
+    """Q4: does an intermediate task start fine-tuning lower than None, over its checkpoints, and
+    reach None's end sooner? (BRIDGE_RULE)"""
     if summary.empty:
         return _markdown(["no target run has a loss curve paired with None's: no bridge to measure."], QUOTED)
+    family = int(summary["Holm p"].notna().sum())  # the rows with a test: Holm's k
     found = []
     for r in summary.to_dict("records"):
-        k, n = r["pairs starting lower"], r["pairs"]
-        p = binomtest(k, n).pvalue
-        word = ("starts lower than None: a head start" if p < 0.05 and 2 * k > n else
-                "starts higher than None" if p < 0.05 else "no consistent head start")
+        n, lower, diff, runs = r["checkpoints"], r["checkpoints starting lower"], r["mean difference"], r["paired runs"]
+        adjusted = r["Holm p"]
+        if n < 2 or pd.isna(adjusted):
+            test, word = "", "descriptive (one checkpoint: no test)"
+        else:
+            test = (f" (paired t-test over the {n} checkpoints p = {p_text(r['t-test p'])}, "
+                    f"{p_text(adjusted)} after Holm over {family})")
+            word = ("starts lower than None: a head start" if adjusted < BRIDGE_ALPHA and diff < 0 else
+                    "starts higher than None" if adjusted < BRIDGE_ALPHA and diff > 0 else
+                    "no consistent head start")
         share = r["median % of None's steps to get there"]
         reached, none_first = r["reached None's final loss"], r["None's first-epoch loss"]
-        reach = (f"reached None's final loss in {reached} of {n} runs"
+        reach = (f"reached None's final loss in {reached} of {runs} runs"
                  + (f", in a median {share:.0f}% of None's steps" if pd.notna(share) else ""))
-        found.append((p, -k, f"{r['checkpoint']} → {title(r['target'])}: first-epoch loss {r['first-epoch loss']:.3f} "
-                      f"against None's {none_first:.3f}, lower in {k} of {n} "
-                      f"pairs (sign test p = {p_text(p)}): {word}; {reach}."))
+        found.append((adjusted if pd.notna(adjusted) else 2.0, -lower,
+                      f"{r['intermediate']} → {title(r['target'])}, {_checkpoints(n)} ({runs} paired runs): "
+                      f"first-epoch loss {r['first-epoch loss']:.3f} against None's {none_first:.3f}, "
+                      f"mean difference {diff:+.4f}, lower for {lower} of {n}{test}: {word}; {reach}."))
     found.sort(key=lambda f: f[:2])
     lines = [f"**Headline** ({BRIDGE_RULE}): {found[0][2]}"] + [f[2] for f in found[1:]]
     return _markdown(lines, QUOTED)

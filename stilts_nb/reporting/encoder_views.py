@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..analysis import compare
 from ..analysis import representations as rep
 from .findings import as_intermediate
 from .planning import intermediate_runs, notebook_spec, sweep_runs
@@ -114,7 +115,8 @@ def measure(st: Study, values: dict, log=print) -> Study:
 
 def bridge(st: Study) -> pd.DataFrame:
     """Per checkpoint, target and configuration: its run's first-epoch loss beside None's, and the
-    steps it took to reach None's final loss (rep.final_loss) against None's own total steps."""
+    steps it took to reach None's final loss (rep.final_loss) against None's own total steps.
+    ``intermediate`` is the checkpoint's task (the unit bridge_summary tests over)."""
     none = st.runs[st.runs["intermediate"] == "none"].set_index(PAIRING)
     rows = []
     for ck in st.checkpoints.itertuples():
@@ -127,27 +129,41 @@ def bridge(st: Study) -> pd.DataFrame:
             if not base["loss_curve"]:
                 continue
             goal = rep.final_loss(base["loss_curve"])
-            rows.append({"target": run.target, "checkpoint": ck.label, "run_id": ck.run_id,
-                         "seed": run.seed, "lr": run.lr,
+            rows.append({"target": run.target, "intermediate": ck.intermediate, "checkpoint": ck.label,
+                         "run_id": ck.run_id, "seed": run.seed, "lr": run.lr,
                          "first_epoch_loss": rep.first_epoch_loss(run.loss_curve),
                          "none_first_epoch_loss": rep.first_epoch_loss(base["loss_curve"]),
                          "steps_to_none_final": rep.steps_to_reach(run.loss_curve, goal),
                          "none_steps": max(p["step"] for p in base["loss_curve"])})
-    return pd.DataFrame(rows, columns=["target", "checkpoint", "run_id", "seed", "lr", "first_epoch_loss",
-                                       "none_first_epoch_loss", "steps_to_none_final", "none_steps"])
+    return pd.DataFrame(rows, columns=["target", "intermediate", "checkpoint", "run_id", "seed", "lr",
+                                       "first_epoch_loss", "none_first_epoch_loss", "steps_to_none_final",
+                                       "none_steps"])
 
 
 def bridge_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per checkpoint and target: the mean first-epoch losses, how many of its pairs
-    started lower than None, and the median share of None's steps it needed to reach None's end."""
+    """One row per target and intermediate task. The unit is the checkpoint: each checkpoint's
+    difference is the mean over its paired runs of its first-epoch loss minus None's; the paired
+    t-test (compare.t_test) is over those per-checkpoint differences, Holm-corrected
+    (compare.holm) over this table's rows (no test below 2 checkpoints: p empty). Also the mean
+    first-epoch losses over the paired runs, the runs that reached None's final loss and the
+    median share of None's steps they needed."""
     rows = []
-    for (target, label), g in table.groupby(["target", "checkpoint"], sort=False):
+    for (target, task), g in table.groupby(["target", "intermediate"], sort=False):
+        per_ckpt = (g["first_epoch_loss"] - g["none_first_epoch_loss"]).groupby(g["run_id"], sort=False).mean()
         reached = g["steps_to_none_final"].notna()
         share = (g["steps_to_none_final"] / g["none_steps"])[reached]
-        rows.append({"target": target, "checkpoint": label, "pairs": len(g),
+        rows.append({"target": target, "intermediate": as_intermediate(task), "checkpoints": len(per_ckpt),
+                     "paired runs": len(g),
                      "first-epoch loss": round(g["first_epoch_loss"].mean(), 3),
                      "None's first-epoch loss": round(g["none_first_epoch_loss"].mean(), 3),
-                     "pairs starting lower": int((g["first_epoch_loss"] < g["none_first_epoch_loss"]).sum()),
+                     "checkpoints starting lower": int((per_ckpt < 0).sum()),
+                     "mean difference": round(float(per_ckpt.mean()), 5),
+                     "t-test p": compare.t_test(per_ckpt.to_numpy()),
                      "reached None's final loss": int(reached.sum()),
                      "median % of None's steps to get there": round(100 * share.median(), 1) if len(share) else None})
-    return pd.DataFrame(rows)
+    summary = pd.DataFrame(rows, columns=["target", "intermediate", "checkpoints", "paired runs", "first-epoch loss",
+                                          "None's first-epoch loss", "checkpoints starting lower", "mean difference",
+                                          "t-test p", "reached None's final loss",
+                                          "median % of None's steps to get there"])
+    summary.insert(summary.columns.get_loc("t-test p") + 1, "Holm p", compare.holm(summary["t-test p"]))
+    return summary
