@@ -1,10 +1,10 @@
 """A process in which settings.py has one more entry, label_smoothing, and TrainConfig its typed
 field (test_settings.py runs it): what a developer adding a setting writes.
 
-The tables made from SETTINGS (the flags, the sweep keys, the store's columns) are built when
-stilts_nb is first imported, so the entry must be made before that, in a process of its own; the
-field is added to training/config.py's text as it is loaded. This prints, as one JSON line, what
-the rest of stilts_nb made of them; the test decides whether that is right.
+The tables derived from SETTINGS (the grid and sweep-wide lists, the flags, the sweep keys, the
+store's columns) are built as modules load, so the entry and the field are put into the text of
+settings.py and training/config.py as they are loaded, in a process of its own. This prints, as
+one JSON line, what the rest of stilts_nb made of them; the test decides whether that is right.
 
     python tests/new_setting_process.py SWEEP_JSON STORE
 """
@@ -16,26 +16,29 @@ import types
 from pathlib import Path
 
 import stilts_nb
-from stilts_nb.settings import SETTINGS, Setting
 
-SETTINGS["label_smoothing"] = Setting("ratio", 0.0, "smooth the one-hot targets by this much",
-                                      "label smoothing", sweep="sweep")
+ENTRY = ('    "label_smoothing": Setting("ratio", 0.0, "smooth the one-hot targets by this much",\n'
+         '                               "label smoothing", sweep="sweep"),\n')
 FIELD = "    label_smoothing: float = 0.0\n"
 
 
-def load_config_with(field: str) -> None:
-    """Load training/config.py with `field` after TrainConfig's last field, as the module every
-    later import of it gets."""
-    path = Path(stilts_nb.__file__).parent / "training" / "config.py"
+def load_with(relative: str, name: str, where, text: str) -> None:
+    """Load stilts_nb/`relative` with `text` inserted at `where(source)`, as the module `name`
+    every later import gets: the file as a developer would have edited it. (Adding the entry to
+    an imported SETTINGS would come too late for the tables settings.py derives as it loads.)"""
+    path = Path(stilts_nb.__file__).parent / relative
     source = path.read_text()
-    end = source.index("\n\n    def ", source.index("class TrainConfig(")) + 1
-    module = types.ModuleType("stilts_nb.training.config")
-    module.__file__, module.__package__ = str(path), "stilts_nb.training"
-    sys.modules[module.__name__] = module
-    exec(compile(source[:end] + field + source[end:], str(path), "exec"), module.__dict__)
+    at = where(source)
+    module = types.ModuleType(name)
+    module.__file__, module.__package__ = str(path), name.rpartition(".")[0]
+    sys.modules[name] = module
+    exec(compile(source[:at] + text + source[at:], str(path), "exec"), module.__dict__)
 
 
-load_config_with(FIELD)
+# the entry goes last in SETTINGS; the field after TrainConfig's last field
+load_with("settings.py", "stilts_nb.settings", lambda s: s.index("\n}\n", s.index("SETTINGS = {")) + 1, ENTRY)
+load_with("training/config.py", "stilts_nb.training.config",
+          lambda s: s.index("\n\n    def ", s.index("class TrainConfig(")) + 1, FIELD)
 
 from stilts_nb.cli import main  # noqa: E402 -- after the entry and the field, on purpose
 from stilts_nb.errors import UserError  # noqa: E402
