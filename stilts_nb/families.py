@@ -79,11 +79,17 @@ def build_tokenizer(name: str, corpus):
             return transformers.XLMRobertaTokenizer(vocab=vocab, model_max_length=512)
         return transformers.AlbertTokenizer(vocab=vocab, model_max_length=512)
     if fam.tokenizer == "wordpiece":
-        words = [w for w in _wordpiece_vocab(corpus) if w not in fam.special]
-        vocab = {t: i for i, t in enumerate([*fam.special, *words][:VOCAB_SIZE])}
         cls = transformers.ElectraTokenizer if name == "tiny:electra" else transformers.DistilBertTokenizer
-        return cls(vocab=vocab, model_max_length=512)
+        return wordpiece_tokenizer(cls, corpus, fam.special)
     return _modernbert_tokenizer(corpus, fam.special)
+
+
+def wordpiece_tokenizer(cls, corpus, special: tuple):
+    """A BERT-kind tokenizer class (BERT, ELECTRA, DistilBERT) over a WordPiece vocabulary trained
+    here, with `special` at ids 0, 1, 2, ... in that order."""
+    words = [w for w in _wordpiece_vocab(corpus) if w not in special]
+    vocab = {t: i for i, t in enumerate([*special, *words][:VOCAB_SIZE])}
+    return cls(vocab=vocab, model_max_length=512)
 
 
 @functools.lru_cache(maxsize=1)

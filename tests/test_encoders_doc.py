@@ -37,13 +37,13 @@ def matrix_row(name: str) -> list:
     from stilts_nb.tasks import get_task
 
     tok = load_tokenizer(name)
-    config = models.inspect(name, tok).config
+    config = models.inspect(name).config
     emitted = "token_type_ids" in tok("a", "b")
     types = getattr(config, "type_vocab_size", None)
     kinds = {"unigram": "Unigram (SentencePiece)", "wordpiece": "WordPiece", "bpe": "byte-level BPE"}
     sdpa = models.task_class("classification", config)._supports_sdpa
     try:
-        models.attention_for(get_task("rte"), models.inspect(name, tok), "sdpa", "sdpa")
+        models.attention_for(get_task("rte"), models.inspect(name), "sdpa", "sdpa")
         refused = False
     except Exception:
         refused = True

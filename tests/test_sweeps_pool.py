@@ -79,7 +79,7 @@ def _until(proc, ready, what="the sweep did not get going"):
         time.sleep(0.05)
 
 
-def _finish_again(path, store) -> "pd.DataFrame":
+def _finish_again(path, store):
     """The same command again: it must finish everything, each run done exactly once."""
     out = subprocess.run(_cmd(path, store, "--workers", "2"), env=ENV, capture_output=True,
                          text=True, timeout=600)

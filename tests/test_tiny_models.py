@@ -1,4 +1,5 @@
-"""tiny:roberta and tiny:gpt2: the paper's model families' conventions on tiny random models."""
+"""The tiny models: the conventions of the paper's families (tiny:roberta, tiny:gpt2) and of the
+demo's models (tiny:bert, tiny:causal-lm) on tiny random models, with tokenizers of their own."""
 from __future__ import annotations
 
 import json
@@ -113,3 +114,28 @@ def test_gpt2_builds_synthesis_fakes(tmp_path, one_torch_thread):
     for row in rows:
         assert len(row["endings"]) == 4 and len(set(row["endings"])) == 4
         assert all(e.strip() and "<|endoftext|>" not in e for e in row["endings"])
+
+
+def test_bert_and_causal_lm_have_their_own_tokenizers_and_need_no_asset_package(monkeypatch):
+    """A clone without the model-asset packages runs the smoke profile: tiny:bert has BERT's
+    conventions and tiny:causal-lm SmolLM2's, and neither asks for a pkg: model."""
+    def refused(name):
+        raise AssertionError(f"{name} was asked for")
+
+    monkeypatch.setattr("stilts_nb.assets._package_model", refused)
+    bert = load_tokenizer("tiny:bert")
+    cls, sep = bert.convert_tokens_to_ids(["[CLS]", "[SEP]"])
+    a = bert("He ran the bank.", add_special_tokens=False)["input_ids"]
+    b = bert("She sat on the bank.", add_special_tokens=False)["input_ids"]
+    pair = bert("He ran the BANK.", "She sat on the bank.")  # lower-cased, as bert-base-uncased
+    assert pair["input_ids"] == [cls, *a, sep, *b, sep]
+    assert pair["token_type_ids"] == [0] * (len(a) + 2) + [1] * (len(b) + 1)
+    assert (len(bert), bert.pad_token_id) == (2000, 0)
+
+    lm, tok = load_causal_lm("tiny:causal-lm")
+    assert lm.config.model_type == "llama" and lm.config.vocab_size == len(tok) == 2000
+    assert tok.bos_token == tok.eos_token == "<|endoftext|>" == tok.convert_ids_to_tokens(0)
+    chat = tok("<|im_start|>user")["input_ids"]  # a chat token stays one token, as in SmolLM2's
+    assert chat[0] == tok.convert_tokens_to_ids("<|im_start|>") and len(chat) > 1
+    text = "naïve café — 3.5 µm"                  # byte-level: any text round-trips
+    assert tok.decode(tok(text)["input_ids"]) == text

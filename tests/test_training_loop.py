@@ -76,7 +76,6 @@ def test_same_seed_is_bitwise_identical_and_seeds_differ(tiny):
 
 
 def test_seed_fixes_data_order_and_head():
-    from stilts_nb.assets import load_tokenizer
     from stilts_nb.tasks import get_task
     from stilts_nb.training import models
 
@@ -88,7 +87,7 @@ def test_seed_fixes_data_order_and_head():
     for plan in plans:  # every epoch visits every example exactly once
         assert sorted(i for b in plan for i in b) == lengths
     # the classification head, built as the loop builds it: the seed decides it, and only it
-    source = models.inspect("tiny:bert", load_tokenizer("tiny:bert"))
+    source = models.inspect("tiny:bert")
     heads = [models.build(get_task("wic"), source, seed)[0].state_dict() for seed in (1, 1, 2)]
     for key in ("classifier.weight", "classifier.bias"):
         assert torch.equal(heads[0][key], heads[1][key])

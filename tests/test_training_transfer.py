@@ -7,7 +7,6 @@ import torch
 from safetensors.torch import load_file
 
 from stilts_nb import cli
-from stilts_nb.assets import load_tokenizer
 from stilts_nb.tasks import get_task, load
 from stilts_nb.training import EvalConfig, TrainConfig, models, train, zero_shot
 
@@ -31,8 +30,7 @@ def weights(folder):
 
 
 def build(task, folder, seed=1, keep_head=False):
-    tok = load_tokenizer("tiny:bert")
-    source = models.inspect(str(folder), tok)
+    source = models.inspect(str(folder))
     model, record = models.build(get_task(task), source, seed, keep_head=keep_head)
     return {k: v.detach() for k, v in model.state_dict().items()}, record
 

@@ -61,11 +61,10 @@ def _encoder(model_name: str, checkpoint: str | None):
     """The encoder without any task head: the pretrained model, or a checkpoint's encoder."""
     from transformers import AutoModel
 
-    from ..assets import load_tokenizer
     from ..training import models
 
     models.quiet_transformers()
-    source = models.inspect(checkpoint or model_name, None if checkpoint else load_tokenizer(model_name))
+    source = models.inspect(checkpoint or model_name)
     return AutoModel.from_pretrained(source.path, dtype=torch.float32, use_safetensors=True)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..analysis import compare
@@ -154,10 +153,10 @@ def bridge_summary(table: pd.DataFrame) -> pd.DataFrame:
         share = (g["steps_to_none_final"] / g["none_steps"])[reached]
         rows.append({"target": target, "intermediate": as_intermediate(task), "checkpoints": len(per_ckpt),
                      "paired runs": len(g),
-                     "first-epoch loss": round(g["first_epoch_loss"].mean(), 3),
-                     "None's first-epoch loss": round(g["none_first_epoch_loss"].mean(), 3),
+                     "first-epoch loss": g["first_epoch_loss"].mean(),
+                     "None's first-epoch loss": g["none_first_epoch_loss"].mean(),
                      "checkpoints starting lower": int((per_ckpt < 0).sum()),
-                     "mean difference": round(float(per_ckpt.mean()), 5),
+                     "mean difference": float(per_ckpt.mean()),
                      "t-test p": compare.t_test(per_ckpt.to_numpy()),
                      "reached None's final loss": int(reached.sum()),
                      "median % of None's steps to get there": round(100 * share.median(), 1) if len(share) else None})

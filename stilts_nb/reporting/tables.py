@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis import deltas, in_task_order, summarize
-from ..wording import (FILE_DECIMALS, POINT_DECIMALS, TABLE_P_DIGITS, points, setting, significant,
+from ..wording import (FILE_DECIMALS, LOSS_DECIMALS, POINT_DECIMALS, TABLE_P_DIGITS, points, setting, significant,
                        stand_in_for)
 from . import paper
 
@@ -42,7 +42,7 @@ def rounded(table: pd.DataFrame, decimals: int = POINT_DECIMALS) -> pd.DataFrame
     out = table.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]) and col not in GRID + ["value"]:
-            out[col] = out[col].map(_p_value) if str(col).startswith("p") else out[col].round(decimals)
+            out[col] = out[col].map(_p_value) if _is_p(col) else out[col].round(decimals)
     return out
 
 
@@ -53,6 +53,8 @@ INTEGER_COLUMNS = {"seed", "batch_size", "n", "n_baseline", "pairs", "wins", "ne
 # columns of settings written as a reader writes them (1e-4, 16, 0.1); "value" holds several
 # settings at once (the sensitivity table: lr beside batch size beside seed)
 SETTING_COLUMNS = {"lr", "warmup_ratio", "value"}
+# training losses (07's bridge): their differences are thousandths, which FILE_DECIMALS would hide
+LOSS_COLUMNS = {"first-epoch loss", "None's first-epoch loss", "mean difference"}
 
 
 def for_file(table: pd.DataFrame) -> pd.DataFrame:
@@ -68,8 +70,10 @@ def for_file(table: pd.DataFrame) -> pd.DataFrame:
             continue
         elif col in INTEGER_COLUMNS and values.dropna().map(float.is_integer).all():
             out[col] = values.astype("Int64")
-        elif str(col).startswith("p"):
+        elif _is_p(col):
             out[col] = values.map(_p_value)
+        elif col in LOSS_COLUMNS:
+            out[col] = values.round(LOSS_DECIMALS)
         else:
             out[col] = values.round(FILE_DECIMALS)
     return out
@@ -174,6 +178,11 @@ def sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
     wide.columns = pd.MultiIndex.from_tuples([(hp, setting(v)) for hp, v in wide.columns],
                                              names=wide.columns.names)
     return wide.round(POINT_DECIMALS)
+
+
+def _is_p(col) -> bool:
+    """A column of p-values: "p", "p (t, Holm)", "t-test p", "Holm p"."""
+    return str(col).startswith("p") or str(col).endswith(" p")
 
 
 def _p_value(p):

@@ -39,10 +39,15 @@ def parameters(model: str) -> float:
     """Parameter count from the model's config (known table, tiny:, pkg:, folder, hub cache)."""
     if model in KNOWN_PARAMS:
         return KNOWN_PARAMS[model]
-    from ..assets import TINY_MODELS, resolve_model, tiny_config
+    from ..assets import TINY_MODELS, load_tokenizer, resolve_model
 
     if model in TINY_MODELS:
-        cfg = tiny_config(model, 30522).to_dict()
+        from ..tiny_models import config as tiny_config
+
+        config = tiny_config(model, load_tokenizer(model))
+        # read as attributes: transformers maps e.g. DistilBERT's `dim` to hidden_size there
+        cfg = {k: getattr(config, k) for k in ("hidden_size", "num_hidden_layers", "vocab_size",
+                                               "intermediate_size") if hasattr(config, k)}
     else:
         src = resolve_model(model)
         local = Path(src.path) / "config.json"

@@ -44,9 +44,9 @@ def model_source(name: str) -> dict:
     from ..assets import TINY_MODELS
 
     if name in TINY_MODELS:
-        from ..tiny_models import FAMILY_MODELS, VERSION  # a new tiny-model recipe is a new model
+        from ..tiny_models import VERSION  # a new tiny-model recipe is a new model
 
-        return {"name": name, **({"recipe": VERSION} if name in FAMILY_MODELS else {})}
+        return {"name": name, "recipe": VERSION}
     if name.startswith("pkg:"):
         dist = name[len("pkg:"):]
         try:

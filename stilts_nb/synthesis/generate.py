@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-from ..assets import TINY_MODELS, load_tokenizer, loading_quietly, resolve_model, tiny_config
+from ..assets import TINY_MODELS, load_tokenizer, loading_quietly, resolve_model
 from ..errors import UserError
-from ..tiny_models import config as family_config
+from ..tiny_models import CAUSAL_LMS
+from ..tiny_models import config as tiny_config
 
 # what "an unreadable generator" raises inside from_pretrained: a missing folder, a broken
 # config, a truncated weight file, a GGUF that transformers cannot map
@@ -55,9 +56,9 @@ def load_causal_lm(name: str, dtype: torch.dtype = torch.float32):
 
     tok = load_tokenizer(name)
     if name in TINY_MODELS:
-        if name not in ("tiny:causal-lm", "tiny:gpt2"):
-            raise UserError(f"generator {name!r} is not a causal LM; use tiny:causal-lm or tiny:gpt2")
-        config = tiny_config(name, len(tok)) if name == "tiny:causal-lm" else family_config(name, tok)
+        if name not in CAUSAL_LMS:
+            raise UserError(f"generator {name!r} is not a causal LM; use {' or '.join(CAUSAL_LMS)}")
+        config = tiny_config(name, tok)
         # fixed init seed: the same random model in every process, so resume tests can reload it
         with torch.random.fork_rng():
             torch.manual_seed(0)

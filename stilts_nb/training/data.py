@@ -13,7 +13,7 @@ def resolve(task_name: str, model_name: str, init: str | None = None):
 
     task = get_task(task_name)
     tokenizer = load_tokenizer(model_name)
-    base = models.inspect(model_name, tokenizer)
+    base = models.inspect(model_name)
     models.task_class(task.kind, base.config)  # the family has this task's head, or one line
     if init is None:
         return task, tokenizer, base

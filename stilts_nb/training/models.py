@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from ..assets import TINY_MODELS, resolve_model, tiny_config
+from ..assets import TINY_MODELS, resolve_model
 from ..errors import UserError
 from ..families import FAMILIES
 
@@ -58,7 +58,7 @@ def quiet_transformers() -> None:
     logging.disable_progress_bar()
 
 
-def inspect(name: str, tokenizer=None) -> Source:
+def inspect(name: str) -> Source:
     """Resolve a model name or checkpoint folder and read its config (cheap: no weights)."""
     from transformers import AutoConfig
 
@@ -67,7 +67,7 @@ def inspect(name: str, tokenizer=None) -> Source:
         if name not in TINY_ENCODERS:
             raise UserError(f"model {name!r} is a causal LM; fine-tuning needs an encoder, one of "
                             f"{', '.join(TINY_ENCODERS)}")
-        return _tiny_source(name, len(tokenizer) if tokenizer is not None else _tiny_vocab(name))
+        return _tiny_source(name)
     src = resolve_model(name)
     if src.gguf_file:
         raise UserError(f"model {name!r} is a GGUF causal LM, not an encoder to fine-tune")
@@ -229,26 +229,17 @@ def _kind(config) -> str:
     return "encoder"
 
 
-def _tiny_vocab(name: str) -> int:
-    from ..assets import load_tokenizer
-
-    return len(load_tokenizer(name))
-
-
 @functools.lru_cache(maxsize=16)  # every tiny encoder (tiny:bert, tiny:roberta, families.py)
-def _tiny_source(name: str, vocab_size: int) -> Source:
+def _tiny_source(name: str) -> Source:
     """A tiny encoder as a 'pretrained' folder: random weights fixed by seed 0, saved once per
     process, so it goes through exactly the same loading and transfer path as a real model."""
     from accelerate.utils import set_seed
     from transformers import AutoModel
 
-    if name == "tiny:bert":
-        config = tiny_config(name, vocab_size)
-    else:
-        from ..assets import load_tokenizer
-        from ..tiny_models import config as family_config
+    from ..assets import load_tokenizer
+    from ..tiny_models import config as tiny_config
 
-        config = family_config(name, load_tokenizer(name))
+    config = tiny_config(name, load_tokenizer(name))
     set_seed(0)
     folder = tempfile.mkdtemp(prefix=f"stilts-{name.replace(':', '-')}-")
     atexit.register(shutil.rmtree, folder, True)
