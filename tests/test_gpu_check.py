@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import MINILM, REPO, needs_asset
 
 SCRIPT = REPO / "benchmarks" / "gpu_check.py"
 
@@ -30,6 +30,7 @@ def test_cuda_path_without_a_gpu_says_so():
 
 @pytest.mark.slow
 def test_cpu_path_prints_one_summary(shared_data, tmp_path):
+    needs_asset(MINILM)  # the check fine-tunes the real MiniLM
     proc = _run("--device", "cpu", "--precisions", "fp32", "--out", str(tmp_path / "s.json"),
                 env_extra={"STILTS_DATA_DIR": str(shared_data)})
     assert proc.returncode == 0, proc.stderr[-2000:]

