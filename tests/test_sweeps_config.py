@@ -7,6 +7,7 @@ import yaml
 from stilts_nb.cli import main
 from stilts_nb.errors import UserError
 from stilts_nb.sweeps import PAPER_GRID, dry_run, load_sweep
+from conftest import needs_asset
 from test_sweeps_common import sweep_dict, write_sweep
 
 REPO = Path(__file__).resolve().parents[1]
@@ -118,6 +119,9 @@ def test_paper_design_dry_runs_to_the_papers_counts(shared_data, tmp_path, monke
 @pytest.mark.parametrize("name", ["smoke", "demo_rte", "demo_pilot"])
 def test_shipped_sweeps_dry_run(shared_data, tmp_path, monkeypatch, name, capsys):
     monkeypatch.setenv("STILTS_DATA_DIR", str(shared_data))
+    model = yaml.safe_load((REPO / f"parameters/sweeps/{name}.yaml").read_text())["model"]
+    if model.startswith("pkg:"):  # the demo sweeps name the MiniLM asset package
+        needs_asset(model[len("pkg:"):])
     assert main(["sweep", str(REPO / f"parameters/sweeps/{name}.yaml"), "--dry-run",
                  "--store", str(tmp_path / "s.sqlite")]) == 0
     out = capsys.readouterr().out
