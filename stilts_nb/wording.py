@@ -43,6 +43,11 @@ def count(value) -> str:
     return f"{int(value):,}"
 
 
+def plural(n, word: str) -> str:
+    """`word` as it goes after the number n: 1 checkpoint, 3 checkpoints, 0.5 standard errors."""
+    return word if n == 1 else f"{word}s"
+
+
 def points(value) -> float | None:
     """A score or difference in points, rounded once to POINT_DECIMALS; None where there is no
     finite number (a table shows it empty, never as nan)."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..wording import p_text, points, settings_label, significant
+from ..wording import p_text, plural, points, settings_label, significant
 from . import compare
 from .compare import ALPHA, POWER
 
@@ -126,7 +126,7 @@ class Verdict:
             return (f"inconclusive (could detect only ≥ {self.detectable:.1f} points)"
                     if self.detectable is not None and math.isfinite(self.detectable) else "inconclusive")
         if self.kind == "descriptive":
-            return f"descriptive ({self.n} {self.unit}{'s' * (self.n != 1)}: no test)"
+            return f"descriptive ({self.n} {plural(self.n, self.unit)}: no test)"
         return self.kind
 
     def _rescue_power(self, r: dict, name) -> str:
@@ -149,7 +149,7 @@ class Verdict:
                     f"{FLOOR_SES:g} dev-set standard errors above the floor {r['floor']:.1f}, so no Δ here means "
                     f"anything. Collapsed runs: {r['collapsed']} against {r['collapsed (baseline)']}: no rescue.")
             return text + self._rescue_power(r, name)
-        units = f"{self.n} {self.unit}{'s' * (self.n != 1)}"
+        units = f"{self.n} {plural(self.n, self.unit)}"
         if self.unit == "intermediate checkpoint":
             per = self.configs // max(self.n, 1)
             units += (", each one target run paired with None's at its configuration" if per == 1 and self.baseline == "none"
@@ -332,7 +332,7 @@ def power_line(found: list[Verdict]) -> str:
     level, from each comparison's measured spread over its units."""
     tested = [v for v in found if v.detectable is not None and math.isfinite(v.detectable)]
     units = sorted({(v.n, v.unit) for v in found})
-    shown = ", ".join(f"{n} {u}{'s' * (n != 1)}" for n, u in units)
+    shown = ", ".join(f"{n} {plural(n, u)}" for n, u in units)
     if not tested:
         return (f"power: {shown} per comparison: no minimum detectable effect could be computed (fewer than two "
                 f"units, or units that did not vary), so no effect size can be promised detectable.")

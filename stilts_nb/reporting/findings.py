@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..wording import SETTING_NAMES, count, p_text, points, settings_label, stand_in_for
+from ..wording import SETTING_NAMES, count, p_text, plural, points, settings_label, stand_in_for
 
 HEAD = "**Finding (computed from the tables above).**"
 
@@ -98,7 +98,7 @@ def _namer(found: list, sizes: dict | None):
 
 
 def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
+    return f"{n} {plural(n, word)}"
 
 
 def family(spec: dict, reference: str | None = None) -> str:
@@ -134,7 +134,7 @@ def near_floor_runs(runs: pd.DataFrame, limits: dict, quoted: str | None = None,
     from ..analysis import near_floor_rate
     from ..analysis.verdicts import collapse_test
 
-    margin = "the margin" if margin_se is None else f"{margin_se:g} standard error{'s' * (margin_se != 1)}"
+    margin = "the margin" if margin_se is None else f"{margin_se:g} standard {plural(margin_se, 'error')}"
     counts = near_floor_rate(runs, limits).set_index(["target", "intermediate"])  # the table 06 shows
     found = []
     for target, per in runs.groupby("target", sort=False):

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import UserError
 from ..tasks import get_task
 from ..tasks.transforms import parse
-from ..wording import SETTING_NAMES_IN_FULL, STAND_INS, count, model_name, setting
+from ..wording import SETTING_NAMES_IN_FULL, STAND_INS, count, model_name, plural, setting
 from .findings import title
 
 PAPER_GENERATOR = "gpt2-medium"  # what the paper sampled Synthesis's fake endings with
@@ -48,7 +48,7 @@ def settings_table(spec: dict, runs: pd.DataFrame, inters: pd.DataFrame, values:
             ("precision", precision_text(spec, runs, inters)),
             ("grid (each target, after each intermediate)",
              " × ".join(f"{SETTING_NAMES_IN_FULL.get(k, k)} {', '.join(setting(x) for x in v)}" for k, v in grid.items())
-             + f" = {count(configurations)} configuration{'s' * (configurations != 1)}"),
+             + f" = {count(configurations)} {plural(configurations, 'configuration')}"),
             ("runs per violin", f"{low}: one per configuration, for every target and intermediate"
              if low == high == configurations else f"from {low} to {high} (the table below has them per target)")]
     if any(i != "none" for i in spec["intermediates"]):
@@ -191,7 +191,7 @@ def definitions(spec: dict, values: dict, stand_ins: dict | None = None,
     if "margin_se" in values:
         se = values["margin_se"]
         lines.append(f"**floor + margin**: the floor plus {setting(se)} binomial standard "
-                     f"error{'s' * (se != 1)} of a score at the floor on that target's dev set.")
+                     f"{plural(se, 'error')} of a score at the floor on that target's dev set.")
     return "**Names used in this report.**\n\n" + "\n".join(f"- {line}" for line in lines)
 
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from ..tasks import get_task
-from ..wording import POINT_DECIMALS, points
+from ..wording import POINT_DECIMALS, plural, points
 from . import paper
 from .findings import IN_DOMAIN, in_domain
 from .planning import intermediate_runs, sweep_runs
@@ -151,7 +151,7 @@ def table4(scores: pd.DataFrame, tasks: list) -> pd.DataFrame:
     heads = int(scores.loc[scores["intermediate"] == "none", "seeds"].max()) if (scores["intermediate"] == "none").any() else 0
     ckpts = int(scores[scores["intermediate"] != "none"].groupby(["intermediate", "task"]).size().max()) \
         if (scores["intermediate"] != "none").any() else 0
-    ours = f"ours (mean ± SD over {ckpts} checkpoint{'s' * (ckpts != 1)}; None: over {heads} random heads)"
+    ours = f"ours (mean ± SD over {ckpts} {plural(ckpts, 'checkpoint')}; None: over {heads} random heads)"
     for inter, group in scores.groupby("intermediate", sort=False):
         row = {"intermediate": inter}
         quoted = paper.TABLE4.get(inter)
