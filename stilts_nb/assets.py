@@ -6,12 +6,13 @@ Model names
                          imported: some of them run code on import that we do not want.
     tiny:bert            a tiny random BERT encoder (tests and the smoke profile);
     tiny:causal-lm       a tiny random Llama-architecture causal LM, SmolLM2's kind;
-    tiny:roberta         tiny models of the paper's families (RoBERTa encoder, GPT-2 causal LM).
-    tiny:gpt2            Every tiny model has its own tokenizer, trained locally
-                         (tiny_models.py): nothing is downloaded, no package is needed.
+    tiny:roberta         tiny models of the paper's families (RoBERTa encoder, GPT-2 causal LM);
+    tiny:gpt2
     tiny:deberta-v3, tiny:electra, tiny:modernbert, tiny:xlm-roberta, tiny:albert,
     tiny:distilbert      today's encoder families, each with its own config class and tokenizer
                          kind (families.py, docs/encoders.md).
+                         Every tiny model has its own tokenizer, trained locally (tiny_models.py):
+                         nothing is downloaded and no model-asset package is needed.
     anything else        a local folder or a Hugging Face hub id (``roberta-large``).
 """
 from __future__ import annotations
