@@ -4,8 +4,8 @@ Each family differs from RoBERTa where the engine makes assumptions, and its tin
 those differences while shrinking the scale (hidden 32, 2 layers, random weights, seed 0):
 
 - the tokenizer algorithm and its special tokens, built with the family's own transformers
-  tokenizer class from a vocabulary trained here with ``tokenizers`` on gensim's Wikipedia
-  sample: SentencePiece-style Unigram (DeBERTa-v3, XLM-R, ALBERT), WordPiece (ELECTRA,
+  tokenizer class over a vocabulary built here from gensim's Wikipedia sample, the same in
+  every process: SentencePiece-style Unigram (DeBERTa-v3, XLM-R, ALBERT), WordPiece (ELECTRA,
   DistilBERT), byte-level BPE with BERT's [CLS]/[SEP] template (ModernBERT);
 - token types: DeBERTa-v3 has a type vocabulary of 0, XLM-R of 1, DistilBERT and ModernBERT
   take no ``token_type_ids`` at all;
@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 VOCAB_SIZE = 2000
-# Unigram training is the slow one (about 3 s for 800 lines on a busy core, 70 s for the whole
-# sample): the first lines are plenty for a 2000-entry vocabulary of a random model.
+# the first lines are plenty for a 2000-entry vocabulary of a random model (and BPE training
+# over them takes a second)
 TRAIN_LINES = 800
 
 
@@ -61,7 +62,7 @@ TINY = tuple(FAMILIES)
 
 
 def build_tokenizer(name: str, corpus):
-    """The family's own transformers tokenizer class over a vocabulary trained here on the lines
+    """The family's own transformers tokenizer class over a vocabulary built here from the lines
     `corpus()` yields (tiny_models.py passes its Wikipedia sample: this module imports none)."""
     import transformers
 
@@ -97,24 +98,48 @@ def _lines(corpus) -> tuple:
     return tuple(itertools.islice(corpus(), TRAIN_LINES))
 
 
+# The vocabularies below are chosen from word counts, not by the `tokenizers` trainers: those
+# break ties between equally frequent pieces in a per-process hash order, so the same recipe gave
+# a different vocabulary (and tiny model) in every process. The tokenizers themselves are the
+# family's own classes; only which 2000 entries they hold is decided here.
+
+def _words(corpus, normalizer, pre_tokenizer) -> Counter:
+    """How often each word of the first TRAIN_LINES lines occurs, as the family's tokenizer
+    normalizes and splits text."""
+    return Counter(w for line in _lines(corpus)
+                   for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(line)))
+
+
+def _ranked(counts: Counter) -> list:
+    return sorted(counts, key=lambda w: (-counts[w], w))  # most frequent first, ties alphabetical
+
+
 @functools.lru_cache(maxsize=2)
 def _unigram_pieces(corpus, size: int) -> list:
-    """(piece, log-probability) pairs of a Unigram model, SentencePiece's ``▁`` word marker."""
-    from tokenizers import SentencePieceUnigramTokenizer
+    """(piece, log-probability) pairs with SentencePiece's ``▁`` word marker: every character
+    (so any text has a segmentation), then whole words by frequency, each scored by its share of
+    the counts (a unigram model's parameters)."""
+    from tokenizers import normalizers, pre_tokenizers
 
-    unigram = SentencePieceUnigramTokenizer()
-    unigram.train_from_iterator(_lines(corpus), vocab_size=size, show_progress=False)
-    return [(p, s) for p, s in json.loads(unigram.to_str())["model"]["vocab"]]
+    words = _words(corpus, normalizers.NFKC(), pre_tokenizers.Metaspace())
+    chars = Counter()
+    for word, n in words.items():
+        for c in word:
+            chars[c] += n
+    pieces = _ranked(chars) + [w for w in _ranked(words) if w not in chars]
+    total = sum(words.values()) + sum(chars.values())
+    return [(p, math.log((words[p] + chars[p]) / total)) for p in pieces[:size]]
 
 
 @functools.lru_cache(maxsize=1)
 def _wordpiece_vocab(corpus) -> list:
-    """WordPiece entries (lower-cased, ``##`` continuations) in id order."""
-    from tokenizers import BertWordPieceTokenizer
+    """WordPiece entries (lower-cased, ``##`` continuations) in id order: every character, alone
+    and as a continuation (so any word has a segmentation), then whole words by frequency."""
+    from tokenizers import normalizers, pre_tokenizers
 
-    wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(_lines(corpus), vocab_size=VOCAB_SIZE, special_tokens=[], show_progress=False)
-    return [t for t, _ in sorted(wp.get_vocab().items(), key=lambda kv: kv[1])]
+    words = _words(corpus, normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer())
+    chars = sorted({c for w in words for c in w})
+    return [*chars, *(f"##{c}" for c in chars), *(w for w in _ranked(words) if len(w) > 1)]
 
 
 def _modernbert_tokenizer(corpus, special: tuple):

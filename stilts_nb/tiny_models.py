@@ -13,8 +13,8 @@ batched sampling. The tiny models keep those conventions and swap only the scale
   ``<|endoftext|>`` first and its two chat tokens), the kind of the demo's generator;
 - today's encoder families (families.py).
 
-Each has its own tokenizer, trained with ``tokenizers`` on gensim's Wikipedia sample (the
-family's algorithm, 2000 entries, deterministic), built once and cached under
+Each has its own tokenizer of its family's algorithm, 2000 entries built from gensim's
+Wikipedia sample, the same in every process (families.py says how), built once and cached under
 ``$STILTS_CACHE/tiny-models/``; so a clone without the model-asset packages runs them all. The
 model is randomly initialised, a few tens of thousands of parameters, fixed by seed 0.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 from .families import FAMILIES
 
 VOCAB_SIZE = 2000
-VERSION = 2  # bump when the recipe changes: the cache folder name carries it
+VERSION = 3  # bump when the recipe changes: the cache folder name and run identities carry it
 # special tokens first, in the ids the family gives them (RoBERTa: <s> 0, <pad> 1, </s> 2, <unk> 3)
 SPECIAL = {"tiny:bert": ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"),
            "tiny:roberta": ("<s>", "<pad>", "</s>", "<unk>", "<mask>"),

@@ -48,6 +48,29 @@ def test_tokenizer_is_built_once_and_deterministic(roberta, tmp_path):
     assert (again / "tokenizer.json").read_text() == (first / "tokenizer.json").read_text()
 
 
+def test_every_tiny_tokenizer_is_the_same_in_every_process(tmp_path):
+    """A tiny model is defined by its recipe (run identities carry only its version): two fresh
+    processes must build the same vocabulary for every tiny model. tokenizers' WordPiece and
+    Unigram trainers did not (ties fall by a per-process hash order)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib; from stilts_nb.assets import load_tokenizer; "
+              "from stilts_nb.tiny_models import TINY_MODELS; "
+              "print({n: hashlib.sha1(repr(sorted(load_tokenizer(n).get_vocab().items())).encode())"
+              ".hexdigest() for n in TINY_MODELS})")
+
+    def built(cache):
+        env = {**os.environ, "STILTS_CACHE": str(tmp_path / cache)}
+        return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True, check=True).stdout
+
+    first = built("one")
+    assert "tiny:bert" in first and "tiny:deberta-v3" in first
+    assert built("two") == first
+
+
 def test_preview_shows_roberta_separator(shared_data, capsys):
     def preview(*tokenizer):
         assert cli.main(["preview", "wic", "--split", "dev", "--limit", "2", *tokenizer,

@@ -145,8 +145,11 @@ def test_bf16_autocast_trains_close_to_fp32(tiny):
     fp32 = train(tiny(dropout=0.0))
     bf16 = train(tiny(dropout=0.0, precision="bf16"))
     assert bf16.precision == "bf16" and not bf16.diverged
-    a, b = fp32.steps[0]["loss"], bf16.steps[0]["loss"]
-    assert a != b and b == pytest.approx(a, abs=0.02)   # autocast: same model, coarser matmuls
+    # autocast: the same model with coarser matmuls, so the curves differ yet stay close. The whole
+    # curve, not its first point: a fresh tiny head's logits are near 0, and its first loss (about
+    # ln 2) can round to the same float in both precisions
+    a, b = [s["loss"] for s in fp32.steps], [s["loss"] for s in bf16.steps]
+    assert a != b and b == pytest.approx(a, abs=0.02)
 
 
 def test_many_runs_release_models(tiny):
