@@ -11,7 +11,7 @@ Model names
     tiny:deberta-v3, tiny:electra, tiny:modernbert, tiny:xlm-roberta, tiny:albert,
     tiny:distilbert      today's encoder families, each with its own config class and tokenizer
                          kind (families.py, docs/encoders.md).
-                         Every tiny model has its own tokenizer, trained locally (tiny_models.py):
+                         Every tiny model has its own tokenizer, built locally (tiny_models.py):
                          nothing is downloaded and no model-asset package is needed.
     anything else        a local folder or a Hugging Face hub id (``roberta-large``).
 """

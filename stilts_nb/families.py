@@ -86,8 +86,8 @@ def build_tokenizer(name: str, corpus):
 
 
 def wordpiece_tokenizer(cls, corpus, special: tuple):
-    """A BERT-kind tokenizer class (BERT, ELECTRA, DistilBERT) over a WordPiece vocabulary trained
-    here, with `special` at ids 0, 1, 2, ... in that order."""
+    """A BERT-kind tokenizer class (BERT, ELECTRA, DistilBERT) over a WordPiece vocabulary built
+    here (_wordpiece_vocab), with `special` at ids 0, 1, 2, ... in that order."""
     words = [w for w in _wordpiece_vocab(corpus) if w not in special]
     vocab = {t: i for i, t in enumerate([*special, *words][:VOCAB_SIZE])}
     return cls(vocab=vocab, model_max_length=512)

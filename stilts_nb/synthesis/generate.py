@@ -16,8 +16,7 @@ import torch
 
 from ..assets import TINY_MODELS, load_tokenizer, loading_quietly, resolve_model
 from ..errors import UserError
-from ..tiny_models import CAUSAL_LMS
-from ..tiny_models import config as tiny_config
+from ..tiny_models import CAUSAL_LMS, config as tiny_config
 
 # what "an unreadable generator" raises inside from_pretrained: a missing folder, a broken
 # config, a truncated weight file, a GGUF that transformers cannot map

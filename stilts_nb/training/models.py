@@ -24,9 +24,10 @@ from pathlib import Path
 
 import torch
 
-from ..assets import TINY_MODELS, resolve_model
+from ..assets import TINY_MODELS, load_tokenizer, resolve_model
 from ..errors import UserError
 from ..families import FAMILIES
+from ..tiny_models import config as tiny_config
 
 # Architecture facts that must agree between --model and an --init checkpoint.
 FAMILY_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
@@ -235,9 +236,6 @@ def _tiny_source(name: str) -> Source:
     process, so it goes through exactly the same loading and transfer path as a real model."""
     from accelerate.utils import set_seed
     from transformers import AutoModel
-
-    from ..assets import load_tokenizer
-    from ..tiny_models import config as tiny_config
 
     config = tiny_config(name, load_tokenizer(name))
     set_seed(0)
